@@ -1,0 +1,147 @@
+package broker
+
+// ListOffsets (key 2), versions 1-8.
+//
+// Timestamps: -1 latest (the high watermark, or the last stable offset for
+// read_committed), -2 earliest (log start offset), -3 max timestamp (v7+:
+// the record with the largest timestamp), -4 earliest local (v8+; all data
+// is local, so the log start offset); any other value finds the first record
+// whose timestamp is at or after it through the time index. v0's
+// OldStyleOffsets are not served. v4+ fences on the current leader epoch.
+
+import (
+	"context"
+	"math"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-kafka/strait/internal/partition"
+	"github.com/strait-kafka/strait/internal/record"
+	"github.com/strait-kafka/strait/internal/storage"
+)
+
+func init() { register(2, 1, 8, handleListOffsets) }
+
+const (
+	tsLatest        = -1
+	tsEarliest      = -2
+	tsMax           = -3
+	tsEarliestLocal = -4
+)
+
+func handleListOffsets(_ context.Context, b *Broker, _ *Session, kreq kmsg.Request) (Reply, error) {
+	req := kreq.(*kmsg.ListOffsetsRequest)
+	resp := req.ResponseKind().(*kmsg.ListOffsetsResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		t, known := b.meta.Topic(rt.Topic)
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
+			var p *partition.Partition
+			switch {
+			case !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			default:
+				if p = b.parts.Get(rt.Topic, rp.Partition); p == nil {
+					sp.ErrorCode = kerr.NotLeaderForPartition.Code
+				}
+			}
+			if p != nil {
+				if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
+					sp.ErrorCode = code
+				} else if err := b.listOffset(p, req.IsolationLevel, rp.Timestamp, &sp); err != nil {
+					sp.ErrorCode = errorCode(err)
+				}
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return Reply{Msg: resp}, nil
+}
+
+func (b *Broker) listOffset(p *partition.Partition, isolation int8, ts int64, sp *kmsg.ListOffsetsResponseTopicPartition) error {
+	l := p.Log()
+	switch ts {
+	case tsLatest:
+		sp.Offset = p.HighWatermark()
+		if isolation == 1 {
+			sp.Offset = p.LastStableOffset()
+		}
+		sp.LeaderEpoch = max(l.LatestEpoch(), p.LeaderEpoch())
+		return nil
+	case tsEarliest, tsEarliestLocal:
+		sp.Offset = l.StartOffset()
+		sp.LeaderEpoch = epochAt(l, sp.Offset)
+		return nil
+	case tsMax:
+		batch, ok, err := l.MaxTimestampBatch()
+		if err != nil || !ok {
+			return err
+		}
+		return recordAtTimestamp(batch, -1, sp)
+	default:
+		if ts < 0 {
+			return kerr.InvalidRequest
+		}
+		batch, ok, err := l.FindTimestamp(ts)
+		if err != nil || !ok {
+			return err
+		}
+		h, err := record.ParseHeader(batch)
+		if err != nil {
+			return err
+		}
+		if h.BaseOffset >= p.HighWatermark() {
+			return nil
+		}
+		return recordAtTimestamp(batch, ts, sp)
+	}
+}
+
+// recordAtTimestamp fills sp with the first record of batch whose timestamp
+// is >= ts, or, for ts < 0, the record holding the batch's max timestamp.
+func recordAtTimestamp(batch []byte, ts int64, sp *kmsg.ListOffsetsResponseTopicPartition) error {
+	h, err := record.ParseHeader(batch)
+	if err != nil {
+		return err
+	}
+	sp.LeaderEpoch = h.PartitionLeaderEpoch
+	if h.Attributes&record.AttrLogAppendTime != 0 {
+		// Every record carries the batch's append time.
+		sp.Timestamp, sp.Offset = h.MaxTimestamp, h.BaseOffset
+		return nil
+	}
+	recs, err := record.Records(batch)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if (ts >= 0 && r.Timestamp >= ts) || (ts < 0 && r.Timestamp == h.MaxTimestamp) {
+			sp.Timestamp, sp.Offset = r.Timestamp, r.Offset
+			return nil
+		}
+	}
+	return nil
+}
+
+// epochAt is the leader epoch stamped on the batch holding off, or -1.
+func epochAt(l *storage.Log, off int64) int32 {
+	c, err := l.Read(off, 1, math.MaxInt64)
+	if err != nil || c.Len < record.HeaderSize {
+		return -1
+	}
+	var hdr [record.HeaderSize]byte
+	if _, err := c.File.ReadAt(hdr[:], c.Pos); err != nil {
+		return -1
+	}
+	h, err := record.ParseHeader(hdr[:])
+	if err != nil {
+		return -1
+	}
+	return h.PartitionLeaderEpoch
+}

@@ -1,0 +1,60 @@
+package broker
+
+// DeleteRecords (key 21), versions 0-2.
+//
+// Advances a partition's log start offset to the requested offset (-1 means
+// the high watermark). The new start offset is persisted before the answer;
+// whole segments below it are deleted. An offset above the high watermark is
+// OFFSET_OUT_OF_RANGE. The response's low watermark is the new start offset.
+
+import (
+	"context"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(21, 0, 2, handleDeleteRecords) }
+
+func handleDeleteRecords(_ context.Context, b *Broker, _ *Session, kreq kmsg.Request) (Reply, error) {
+	req := kreq.(*kmsg.DeleteRecordsRequest)
+	resp := req.ResponseKind().(*kmsg.DeleteRecordsResponse)
+	for _, rt := range req.Topics {
+		st := kmsg.NewDeleteRecordsResponseTopic()
+		st.Topic = rt.Topic
+		t, known := b.meta.Topic(rt.Topic)
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.LowWatermark = -1
+			switch p := b.parts.Get(rt.Topic, rp.Partition); {
+			case !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case p == nil:
+				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+			default:
+				off := rp.Offset
+				hw := p.HighWatermark()
+				if off == -1 {
+					off = hw
+				}
+				if off < 0 || off > hw {
+					sp.ErrorCode = kerr.OffsetOutOfRange.Code
+					break
+				}
+				if off > p.Log().StartOffset() {
+					if err := p.SetStartOffset(off); err != nil {
+						b.lg.Warn("delete records failed", "topic", rt.Topic, "partition", rp.Partition, "err", err)
+						sp.ErrorCode = errorCode(err)
+						break
+					}
+					b.lg.Info("deleted records", "topic", rt.Topic, "partition", rp.Partition, "log_start_offset", off)
+				}
+				sp.LowWatermark = p.Log().StartOffset()
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return Reply{Msg: resp}, nil
+}

@@ -1,0 +1,56 @@
+package broker
+
+import (
+	"errors"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/strait-kafka/strait/internal/config"
+	"github.com/strait-kafka/strait/internal/metadata"
+	"github.com/strait-kafka/strait/internal/record"
+	"github.com/strait-kafka/strait/internal/storage"
+)
+
+// codeTable maps internal sentinel errors to Kafka error codes. It is the one
+// place such a mapping lives; errors.Is sees through wrapping.
+var codeTable = []struct {
+	err  error
+	code *kerr.Error
+}{
+	{metadata.ErrTopicExists, kerr.TopicAlreadyExists},
+	{metadata.ErrTopicNotFound, kerr.UnknownTopicOrPartition},
+	{metadata.ErrInvalid, kerr.InvalidRequest},
+	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
+	{storage.ErrClosed, kerr.NotLeaderForPartition},
+	{config.ErrUnknownConfig, kerr.InvalidConfig},
+	{config.ErrInvalidConfig, kerr.InvalidConfig},
+	{record.ErrCorrupt, kerr.CorruptMessage},
+	{record.ErrShort, kerr.CorruptMessage},
+	{record.ErrInvalid, kerr.InvalidRecord},
+}
+
+// errorCode returns the Kafka error code for err (0 for nil).
+func errorCode(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	for _, e := range codeTable {
+		if errors.Is(err, e.err) {
+			return e.code.Code
+		}
+	}
+	return kerr.UnknownServerError.Code
+}
+
+// errorMessage returns a message for response fields that carry one, or nil.
+func errorMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
+}

@@ -1,0 +1,175 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/strait-kafka/strait/internal/config"
+	"github.com/strait-kafka/strait/internal/metadata"
+)
+
+// maxPartitionsPerTopic bounds one topic, so that a single request cannot
+// ask the broker to create millions of directories.
+const maxPartitionsPerTopic = 10000
+
+// maxTopicNameLength is Kafka's limit (249, leaving room for partition suffixes).
+const maxTopicNameLength = 249
+
+// validateTopicName applies Kafka's topic name rules.
+func validateTopicName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: topic name is empty", kerr.InvalidTopicException)
+	case name == "." || name == "..":
+		return fmt.Errorf("%w: topic name cannot be %q", kerr.InvalidTopicException, name)
+	case len(name) > maxTopicNameLength:
+		return fmt.Errorf("%w: topic name is %d characters, the limit is %d", kerr.InvalidTopicException, len(name), maxTopicNameLength)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("%w: topic name %q contains %q; legal characters are ASCII letters, digits, '.', '_' and '-'",
+				kerr.InvalidTopicException, name, c)
+		}
+	}
+	return nil
+}
+
+// isInternalTopic reports Kafka's internal topics.
+func isInternalTopic(name string) bool {
+	return name == "__consumer_offsets" || name == "__transaction_state"
+}
+
+// topicRequest is a topic to create.
+type topicRequest struct {
+	Name         string
+	Partitions   int32 // -1 = num.partitions
+	Replication  int16 // -1 = default.replication.factor
+	Assignment   [][]int32
+	Configs      map[string]string
+	ValidateOnly bool
+}
+
+// createTopic validates and creates a topic, then opens its partitions
+// here before returning so that the next request can use them.
+func (b *Broker) createTopic(ctx context.Context, r topicRequest) (metadata.Topic, error) {
+	if err := validateTopicName(r.Name); err != nil {
+		return metadata.Topic{}, err
+	}
+	if _, ok := b.meta.Topic(r.Name); ok {
+		return metadata.Topic{}, fmt.Errorf("%w: topic '%s' already exists", kerr.TopicAlreadyExists, r.Name)
+	}
+	if err := b.checkTopicCollision(r.Name); err != nil {
+		return metadata.Topic{}, err
+	}
+	cfg := b.Config()
+	brokers := b.liveBrokerIDs()
+	var parts []metadata.Partition
+	if len(r.Assignment) > 0 {
+		if r.Partitions != -1 || r.Replication != -1 {
+			return metadata.Topic{}, fmt.Errorf("%w: both a replica assignment and a partition count or replication factor were given", kerr.InvalidRequest)
+		}
+		for i, reps := range r.Assignment {
+			if len(reps) == 0 {
+				return metadata.Topic{}, fmt.Errorf("%w: partition %d has no replicas", kerr.InvalidReplicaAssignment, i)
+			}
+			for _, n := range reps {
+				if !containsNode(brokers, n) {
+					return metadata.Topic{}, fmt.Errorf("%w: broker %d of partition %d is not a live broker", kerr.InvalidReplicaAssignment, n, i)
+				}
+			}
+			parts = append(parts, metadata.Partition{Replicas: append([]int32(nil), reps...), Leader: reps[0]})
+		}
+	} else {
+		n := r.Partitions
+		if n == -1 {
+			n = cfg.NumPartitions
+		}
+		if n <= 0 {
+			return metadata.Topic{}, fmt.Errorf("%w: number of partitions must be larger than 0", kerr.InvalidPartitions)
+		}
+		if n > maxPartitionsPerTopic {
+			return metadata.Topic{}, fmt.Errorf("%w: %d partitions is more than the %d a topic may have", kerr.InvalidPartitions, n, maxPartitionsPerTopic)
+		}
+		rf := r.Replication
+		if rf == -1 {
+			rf = cfg.DefaultReplication
+		}
+		if rf <= 0 {
+			return metadata.Topic{}, fmt.Errorf("%w: replication factor must be larger than 0", kerr.InvalidReplicationFactor)
+		}
+		if int(rf) > len(brokers) {
+			return metadata.Topic{}, fmt.Errorf("%w: replication factor: %d larger than available brokers: %d", kerr.InvalidReplicationFactor, rf, len(brokers))
+		}
+		for i := int32(0); i < n; i++ {
+			parts = append(parts, b.placePartition(brokers, int(i), int(rf)))
+		}
+	}
+	if err := config.ValidateTopicConfigs(r.Configs); err != nil {
+		return metadata.Topic{}, err
+	}
+	if r.ValidateOnly {
+		return metadata.Topic{Name: r.Name, Partitions: parts, Configs: r.Configs}, nil
+	}
+	t, err := b.meta.CreateTopic(ctx, metadata.TopicSpec{Name: r.Name, Partitions: parts, Configs: r.Configs})
+	if err != nil {
+		return metadata.Topic{}, err
+	}
+	b.lg.Info("created topic", "topic", t.Name, "topic_id", t.ID, "partitions", len(t.Partitions))
+	if err := b.Reconcile(); err != nil {
+		return t, fmt.Errorf("%w: %v", kerr.KafkaStorageError, err)
+	}
+	return t, nil
+}
+
+// checkTopicCollision refuses names that differ from an existing topic only
+// in '.' versus '_', which collide in metric names (Kafka's rule).
+func (b *Broker) checkTopicCollision(name string) error {
+	if !strings.ContainsAny(name, "._") {
+		return nil
+	}
+	norm := strings.ReplaceAll(name, ".", "_")
+	for _, t := range b.meta.Topics() {
+		if t.Name != name && strings.ReplaceAll(t.Name, ".", "_") == norm {
+			return fmt.Errorf("%w: topic '%s' collides with existing topic: %s", kerr.InvalidTopicException, name, t.Name)
+		}
+	}
+	return nil
+}
+
+// placePartition assigns replicas round-robin over the live brokers.
+func (b *Broker) placePartition(brokers []int32, i, rf int) metadata.Partition {
+	reps := make([]int32, rf)
+	for r := 0; r < rf; r++ {
+		reps[r] = brokers[(i+r)%len(brokers)]
+	}
+	return metadata.Partition{Replicas: reps, Leader: reps[0]}
+}
+
+// liveBrokerIDs returns the registered brokers (always including this one).
+func (b *Broker) liveBrokerIDs() []int32 {
+	ids := []int32{b.nodeID}
+	for _, br := range b.meta.Brokers() {
+		if br.NodeID != b.nodeID {
+			ids = append(ids, br.NodeID)
+		}
+	}
+	return ids
+}
+
+// brokerList is what Metadata and DescribeCluster report.
+func (b *Broker) brokerList() []metadata.Broker {
+	self := b.advertised.Load()
+	out := []metadata.Broker{}
+	if self != nil {
+		out = append(out, *self)
+	}
+	for _, br := range b.meta.Brokers() {
+		if self == nil || br.NodeID != self.NodeID {
+			out = append(out, br)
+		}
+	}
+	return out
+}

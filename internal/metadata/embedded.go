@@ -1,0 +1,165 @@
+package metadata
+
+// This file runs a single-member etcd inside the broker process. It listens
+// on unix-domain sockets only, so that any number of brokers can run on one
+// machine without choosing ports.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+)
+
+// EmbeddedConfig configures OpenEmbedded.
+type EmbeddedConfig struct {
+	Dir    string // the broker's data directory; etcd keeps its files in Dir/etcd
+	Logger *slog.Logger
+}
+
+// ErrDirLocked means another store (in this or another process) has the
+// embedded etcd of the same directory open.
+var ErrDirLocked = errors.New("metadata: etcd directory is in use by another process")
+
+// maxSocketPath is the longest socket path used in place. sun_path holds
+// 108 bytes on Linux and 104 on the BSDs and macOS, terminator included.
+const maxSocketPath = 100
+
+// embeddedServer is what an embedded store stops on Close after its client.
+type embeddedServer struct {
+	etcd    *embed.Etcd
+	sockDir string // a private temporary directory to remove, or ""
+	unlock  func() error
+}
+
+func (es *embeddedServer) close() error {
+	es.etcd.Close()
+	var err error
+	if es.sockDir != "" {
+		err = os.RemoveAll(es.sockDir)
+	}
+	return errors.Join(err, es.unlock())
+}
+
+// OpenEmbedded starts a single-member etcd server in this process with its
+// data under cfg.Dir/etcd and opens the store on it. The server listens on
+// unix sockets only (cfg.Dir/etcd/client.sock, or one in a private temporary
+// directory when that path is too long for a socket; see doc.go for the
+// peer listener), so it needs no ports. A lock file keeps a second process off the same directory; stale
+// sockets left by a killed process are replaced. ctx bounds the start-up.
+// Close stops the server.
+func OpenEmbedded(ctx context.Context, cfg EmbeddedConfig) (s *Etcd, err error) {
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("%w: embedded etcd needs a directory", ErrInvalid)
+	}
+	lg := orDiscard(cfg.Logger)
+	dir, err := filepath.Abs(filepath.Join(cfg.Dir, "etcd"))
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	unlock, err := lockFile(filepath.Join(dir, "lock"))
+	if err != nil {
+		return nil, err
+	}
+	es := &embeddedServer{unlock: unlock}
+	quiet := new(atomic.Bool)
+	defer func() {
+		if err != nil {
+			quiet.Store(true)
+			if es.etcd != nil {
+				es.etcd.Close()
+			}
+			if es.sockDir != "" {
+				os.RemoveAll(es.sockDir)
+			}
+			unlock()
+		}
+	}()
+
+	sockDir := dir
+	if len(filepath.Join(dir, "client.sock")) > maxSocketPath {
+		if es.sockDir, err = os.MkdirTemp("", "strait-etcd-"); err != nil {
+			return nil, fmt.Errorf("metadata: socket directory: %w", err)
+		}
+		sockDir = es.sockDir
+	}
+	clientSock := filepath.Join(sockDir, "client.sock")
+	peerSock := filepath.Join(sockDir, "peer.sock")
+	clientURL := url.URL{Scheme: "unix", Path: clientSock}
+	peerURL := url.URL{Scheme: "unix", Path: peerSock}
+
+	ecfg := embed.NewConfig()
+	ecfg.Name = "strait"
+	ecfg.Dir = filepath.Join(dir, "data")
+	ecfg.InitialClusterToken = "strait"
+	ecfg.ListenClientUrls = []url.URL{clientURL}
+	ecfg.AdvertiseClientUrls = []url.URL{clientURL}
+	ecfg.ListenPeerUrls = []url.URL{peerURL}
+	ecfg.AdvertisePeerUrls = []url.URL{peerURL}
+	ecfg.InitialCluster = ecfg.InitialClusterFromName(ecfg.Name)
+	ecfg.EnableGRPCGateway = false
+	// A single member campaigns after a random 1 to 10 ticks once etcd has
+	// fast-forwarded its election clock. It is the only voter and cannot
+	// lose an election, so short ticks cost nothing but cheap wake-ups and
+	// make start-up take tens of milliseconds instead of up to a second.
+	ecfg.TickMs = 25
+	ecfg.ElectionMs = 250
+	// History is only needed by watchers that lag; a reload covers the rest.
+	ecfg.AutoCompactionMode = "revision"
+	ecfg.AutoCompactionRetention = "1000"
+	// Metadata requests are few; only a really slow one is worth a warning.
+	ecfg.WarningApplyDuration = time.Second
+	ecfg.WarningUnaryRequestDuration = time.Second
+	ecfg.LogLevel = "warn"
+	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newZapLogger(lg.With("component", "etcd"), quiet))
+
+	es.etcd, err = embed.StartEtcd(ecfg)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: starting embedded etcd in %s: %w", dir, err)
+	}
+	select {
+	case <-es.etcd.Server.ReadyNotify():
+	case err = <-es.etcd.Err():
+		return nil, fmt.Errorf("metadata: embedded etcd in %s: %w", dir, err)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("metadata: embedded etcd in %s not ready: %w", dir, ctx.Err())
+	}
+
+	endpoint := "unix://" + clientSock
+	cli, err := newClient([]string{endpoint}, lg, quiet)
+	if err != nil {
+		return nil, fmt.Errorf("metadata: etcd client: %w", err)
+	}
+	s, err = open(ctx, cli, DefaultPrefix, lg, []string{endpoint}, quiet, es)
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// monitor reports an embedded server that fails or stops while the store
+// is open.
+func (s *Etcd) monitor(es *embeddedServer) {
+	select {
+	case err, ok := <-es.etcd.Err():
+		if ok && s.ctx.Err() == nil {
+			s.lg.Error("metadata: embedded etcd failed", "err", err)
+		}
+	case <-es.etcd.Server.StopNotify():
+		if s.ctx.Err() == nil {
+			s.lg.Error("metadata: embedded etcd stopped")
+		}
+	case <-s.ctx.Done():
+	}
+}

@@ -1,0 +1,373 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-kafka/strait/internal/broker"
+	"github.com/strait-kafka/strait/internal/storage"
+)
+
+// Options configure a Server.
+type Options struct {
+	Listener net.Listener
+	Name     string // listener name, e.g. PLAINTEXT
+	Broker   *broker.Broker
+	Logger   *slog.Logger
+	// MaxRequestBytes returns socket.request.max.bytes (read per frame, so
+	// dynamic changes apply to the next frame).
+	MaxRequestBytes func() int32
+	// IdleTimeout closes connections idle this long (connections.max.idle.ms).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds writing one response.
+	WriteTimeout time.Duration
+	// DrainTimeout bounds how long Serve waits, at shutdown, for requests
+	// already being handled to finish before closing their connections.
+	DrainTimeout time.Duration
+}
+
+// Server serves one listener.
+type Server struct {
+	o  Options
+	lg *slog.Logger
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// New makes a server; Serve runs it.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 10 * time.Minute
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 30 * time.Second
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 5 * time.Second
+	}
+	return &Server{o: o, lg: o.Logger.With("listener", o.Name), conns: make(map[net.Conn]struct{})}
+}
+
+// Serve accepts connections until ctx ends, then stops reading new
+// requests, lets requests in progress finish (bounded by DrainTimeout),
+// closes every connection and returns once all connection goroutines exited.
+func (s *Server) Serve(ctx context.Context) error {
+	var wg sync.WaitGroup
+	connCtx, cancelConns := context.WithCancel(context.Background())
+	defer cancelConns()
+	stop := context.AfterFunc(ctx, func() { s.o.Listener.Close() })
+	defer stop()
+
+	var acceptErr error
+	for {
+		c, err := s.o.Listener.Accept()
+		if err != nil {
+			if ctx.Err() == nil {
+				acceptErr = fmt.Errorf("server: accept: %w", err)
+			}
+			break
+		}
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				s.mu.Lock()
+				delete(s.conns, c)
+				s.mu.Unlock()
+				c.Close()
+			}()
+			s.serveConn(connCtx, c)
+		}()
+	}
+
+	// Shutdown: wake idle readers, end long polls, give in-flight work a
+	// bounded time, then cut what remains.
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.SetReadDeadline(time.Now())
+	}
+	s.mu.Unlock()
+	cancelConns()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.o.DrainTimeout):
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	return acceptErr
+}
+
+// errClose marks protocol violations that end a connection.
+var errClose = errors.New("server: closing connection")
+
+func (s *Server) serveConn(ctx context.Context, c net.Conn) {
+	sess := &broker.Session{Remote: c.RemoteAddr().String(), Listener: s.o.Name}
+	tcp, _ := c.(*net.TCPConn)
+	sess.Plaintext = tcp != nil
+	lg := s.lg.With("remote", sess.Remote)
+	rd := bufio.NewReaderSize(c, 64<<10)
+	wr := bufio.NewWriterSize(c, 64<<10)
+	var sizeBuf [4]byte
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(s.o.IdleTimeout))
+		if _, err := io.ReadFull(rd, sizeBuf[:]); err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				lg.Debug("connection read ended", "err", err)
+			}
+			return
+		}
+		size := int32(binary.BigEndian.Uint32(sizeBuf[:]))
+		if max := s.o.MaxRequestBytes(); size < 8 || size > max {
+			lg.Warn("closing connection: request size out of bounds", "size", size, "socket.request.max.bytes", max)
+			return
+		}
+		frame := make([]byte, size)
+		if _, err := io.ReadFull(rd, frame); err != nil {
+			lg.Debug("closing connection: truncated request", "err", err)
+			return
+		}
+		if err := s.handleFrame(ctx, sess, c, tcp, wr, frame); err != nil {
+			if ctx.Err() == nil {
+				lg.Info("closing connection", "client_id", sess.ClientID, "reason", err)
+			}
+			return
+		}
+	}
+}
+
+// frameHeader is a decoded request header.
+type frameHeader struct {
+	key, version int16
+	corr         int32
+	clientID     string
+}
+
+// errUnsupportedVersion marks a served API at a version that is not served.
+var errUnsupportedVersion = errors.New("server: unsupported version")
+
+// decodeFrame decodes one request frame (without its size prefix). Any
+// error means the connection must be closed, except errUnsupportedVersion
+// for ApiVersions, which is answered.
+func decodeFrame(frame []byte) (frameHeader, kmsg.Request, error) {
+	var h frameHeader
+	if len(frame) < 10 {
+		return h, nil, fmt.Errorf("%w: short header", errClose)
+	}
+	h.key = int16(binary.BigEndian.Uint16(frame[0:]))
+	h.version = int16(binary.BigEndian.Uint16(frame[2:]))
+	h.corr = int32(binary.BigEndian.Uint32(frame[4:]))
+	idLen := int16(binary.BigEndian.Uint16(frame[8:]))
+	rest := frame[10:]
+	if idLen > 0 {
+		if int(idLen) > len(rest) {
+			return h, nil, fmt.Errorf("%w: client id longer than the frame", errClose)
+		}
+		h.clientID = string(rest[:idLen])
+		rest = rest[idLen:]
+	}
+	minV, maxV, ok := broker.SupportedVersions(h.key)
+	if !ok {
+		return h, nil, fmt.Errorf("%w: unsupported api key %d", errClose, h.key)
+	}
+	if h.version < minV || h.version > maxV {
+		return h, nil, fmt.Errorf("%w: %s version %d is not supported (supported %d-%d)", errUnsupportedVersion, kmsg.NameForKey(h.key), h.version, minV, maxV)
+	}
+	req := kmsg.RequestForKey(h.key)
+	req.SetVersion(h.version)
+	if req.IsFlexible() {
+		var err error
+		if rest, err = skipTags(rest); err != nil {
+			return h, nil, fmt.Errorf("%w: request header tags: %v", errClose, err)
+		}
+	}
+	if err := req.ReadFrom(rest); err != nil {
+		return h, nil, fmt.Errorf("%w: decoding %s v%d: %v", errClose, kmsg.NameForKey(h.key), h.version, err)
+	}
+	return h, req, nil
+}
+
+func (s *Server) handleFrame(ctx context.Context, sess *broker.Session, c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, frame []byte) error {
+	h, req, err := decodeFrame(frame)
+	if h.clientID != "" {
+		sess.ClientID = h.clientID
+	}
+	if errors.Is(err, errUnsupportedVersion) && h.key == 18 {
+		return s.writeResponse(c, tcp, wr, h.corr, false, broker.Reply{Msg: broker.UnsupportedApiVersions()})
+	}
+	if err != nil {
+		return err
+	}
+	reply, err := s.o.Broker.Handle(ctx, sess, req)
+	if err != nil {
+		return err
+	}
+	if reply.Msg == nil {
+		return nil
+	}
+	// ApiVersions responses never carry header tags (KIP-511).
+	flexibleHeader := reply.Msg.IsFlexible() && h.key != 18
+	return s.writeResponse(c, tcp, wr, h.corr, flexibleHeader, reply)
+}
+
+// skipTags skips a tagged-field section.
+func skipTags(b []byte) ([]byte, error) {
+	n, used := binary.Uvarint(b)
+	if used <= 0 {
+		return nil, errors.New("bad tag count")
+	}
+	b = b[used:]
+	for i := uint64(0); i < n; i++ {
+		if _, used = binary.Uvarint(b); used <= 0 {
+			return nil, errors.New("bad tag")
+		}
+		b = b[used:]
+		size, used := binary.Uvarint(b)
+		if used <= 0 || uint64(len(b)-used) < size {
+			return nil, errors.New("bad tag size")
+		}
+		b = b[used+int(size):]
+	}
+	return b, nil
+}
+
+// piece is part of a response on the wire: bytes, or a file range.
+type piece struct {
+	b     []byte
+	chunk storage.Chunk
+}
+
+func (s *Server) writeResponse(c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, corr int32, flexibleHeader bool, reply broker.Reply) error {
+	buf := make([]byte, 8, 256)
+	binary.BigEndian.PutUint32(buf[4:], uint32(corr))
+	if flexibleHeader {
+		buf = append(buf, 0)
+	}
+	buf = reply.Msg.AppendTo(buf)
+	pieces, size, err := splice(buf[4:], reply.Splices, reply.Msg.IsFlexible())
+	if err != nil {
+		return err
+	}
+	binary.BigEndian.PutUint32(buf, uint32(size))
+	pieces[0].b = buf[:4+len(pieces[0].b)] // the first piece starts right after the size
+
+	_ = c.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))
+	zeroCopy := tcp != nil && len(reply.Splices) > 0
+	if zeroCopy {
+		setCork(tcp, true)
+		defer setCork(tcp, false)
+	}
+	for _, p := range pieces {
+		if p.chunk.File == nil {
+			if _, err := wr.Write(p.b); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.writeChunk(tcp, wr, p.chunk); err != nil {
+			return err
+		}
+	}
+	return wr.Flush()
+}
+
+func (s *Server) writeChunk(tcp *net.TCPConn, wr *bufio.Writer, ch storage.Chunk) error {
+	var sent int64
+	if tcp != nil {
+		if err := wr.Flush(); err != nil {
+			return err
+		}
+		n, err := sendFile(tcp, ch.File, ch.Pos, ch.Len)
+		sent = n
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return err
+		}
+	} else {
+		n, err := io.Copy(wr, io.NewSectionReader(ch.File, ch.Pos, ch.Len))
+		sent = n
+		if err != nil {
+			return err
+		}
+	}
+	// The segment shrank under us (truncated): keep the frame's length true;
+	// clients discard a partial trailing batch.
+	for ; sent < ch.Len; sent++ {
+		if err := wr.WriteByte(0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splice cuts the encoded response (starting at the correlation id) at each
+// marker and returns the pieces to write and the total size on the wire.
+// Each marker is preceded by its length prefix (int32 for non-flexible
+// versions, uvarint length+1 for flexible ones), which is replaced by the
+// chunk's length.
+func splice(body []byte, splices []broker.Splice, flexible bool) ([]piece, int64, error) {
+	if len(splices) == 0 {
+		return []piece{{b: body}}, int64(len(body)), nil
+	}
+	var pieces []piece
+	size := int64(0)
+	pos := 0
+	for _, sp := range splices {
+		i := bytes.Index(body[pos:], sp.Marker)
+		if i < 0 {
+			return nil, 0, errors.New("server: splice marker not found in response")
+		}
+		start := pos + i
+		prefixLen := 4
+		if flexible {
+			prefixLen = uvarintLen(uint64(len(sp.Marker)) + 1)
+		}
+		head := body[pos : start-prefixLen]
+		var prefix []byte
+		if flexible {
+			prefix = binary.AppendUvarint(nil, uint64(sp.Chunk.Len)+1)
+		} else {
+			prefix = binary.BigEndian.AppendUint32(nil, uint32(sp.Chunk.Len))
+		}
+		pieces = append(pieces, piece{b: head}, piece{b: prefix}, piece{chunk: sp.Chunk})
+		size += int64(len(head)+len(prefix)) + sp.Chunk.Len
+		pos = start + len(sp.Marker)
+	}
+	pieces = append(pieces, piece{b: body[pos:]})
+	size += int64(len(body) - pos)
+	return pieces, size, nil
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}

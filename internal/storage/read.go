@@ -1,0 +1,278 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/strait-kafka/strait/internal/record"
+)
+
+// view is a reader's snapshot of one segment: the file, the committed size
+// at snapshot time, and where to begin scanning.
+type view struct {
+	seg    *segment
+	size   int64
+	pos    int64 // a batch boundary at or before the wanted batch
+	verify int64 // base offset expected at pos when pos came from the index, -1 otherwise
+}
+
+// viewAt snapshots s for a scan toward offset. Requires mu.RLock.
+func viewAt(s *segment, offset int64) view {
+	v := view{seg: s, size: s.size, verify: -1}
+	if offset > s.base {
+		if rel, pos, ok := s.index.lookup(uint32(min(offset-s.base, 1<<32-1))); ok {
+			v.pos, v.verify = int64(pos), s.base+int64(rel)
+		}
+	}
+	return v
+}
+
+// scan calls fn with every batch header from the view's position on, until
+// fn returns false or the committed end is reached. An index position that
+// does not hold the batch the index claims (a damaged index) is not trusted:
+// the scan restarts from the segment's first batch. A batch cut short by a
+// concurrent truncation ends the scan quietly.
+func (l *Log) scan(v view, fn func(h record.Header, pos int64) bool) error {
+	sc := newScanner(v.seg.log, v.size)
+	defer sc.release()
+	pos := v.pos
+	if v.verify >= 0 {
+		if h, err := sc.header(pos); err != nil || h.BaseOffset != v.verify {
+			if !v.seg.warnedIndex.Swap(true) {
+				l.logger.Warn("storage: offset index entry does not match the log; scanning from the segment start",
+					"segment", v.seg.base, "position", pos, "want_offset", v.verify)
+			}
+			pos = 0
+		}
+	}
+	for {
+		h, err := sc.header(pos)
+		switch {
+		case err == nil:
+		case errors.Is(err, io.EOF), errors.Is(err, errTorn):
+			return nil
+		default:
+			return fmt.Errorf("storage: segment %d at byte %d: %w", v.seg.base, pos, err)
+		}
+		if !fn(h, pos) {
+			return nil
+		}
+		pos += int64(h.Size())
+	}
+}
+
+// Read returns whole batches from one segment, starting with the batch that
+// holds offset (or, in a gap, the first batch after it), none starting at or
+// past maxOffset (a negative maxOffset means no bound), at most maxBytes
+// except that the first batch is always returned whole. offset ==
+// NextOffset() gives an empty Chunk (Len 0, File nil); so does an offset in a
+// gap at the end of the log. Offsets below StartOffset() or above
+// NextOffset() give ErrOffsetOutOfRange.
+func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64) (Chunk, error) {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return Chunk{}, ErrClosed
+	}
+	if offset < l.start || offset > l.next {
+		start, next := l.start, l.next
+		l.mu.RUnlock()
+		return Chunk{}, fmt.Errorf("%w: offset %d, log holds [%d, %d)", ErrOffsetOutOfRange, offset, start, next)
+	}
+	i := l.segmentFor(offset)
+	for i < len(l.segs) && l.segs[i].next <= offset {
+		i++ // offset lies in a gap after this segment's last batch
+	}
+	if offset == l.next || i == len(l.segs) {
+		l.mu.RUnlock()
+		return Chunk{}, nil
+	}
+	v := viewAt(l.segs[i], offset)
+	l.mu.RUnlock()
+
+	first, total := int64(-1), int64(0)
+	err := l.scan(v, func(h record.Header, pos int64) bool {
+		if first < 0 {
+			if h.LastOffset() < offset {
+				return true
+			}
+			if maxOffset >= 0 && h.BaseOffset >= maxOffset {
+				return false
+			}
+			first, total = pos, int64(h.Size())
+			return true
+		}
+		if maxOffset >= 0 && h.BaseOffset >= maxOffset || total+int64(h.Size()) > int64(maxBytes) {
+			return false
+		}
+		total += int64(h.Size())
+		return true
+	})
+	if err != nil || first < 0 {
+		return Chunk{}, err
+	}
+	return Chunk{File: v.seg.log, Pos: first, Len: total}, nil
+}
+
+// readBatch copies the batch of header h at pos.
+func readBatch(s *segment, h record.Header, pos int64) ([]byte, error) {
+	b, err := ReadChunk(Chunk{File: s.log, Pos: pos, Len: int64(h.Size())})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// FindTimestamp returns the first batch (at or after the start offset) whose
+// MaxTimestamp >= ts; ok is false if none. Segments whose maximum is below ts
+// are skipped, and the time index jumps close to the batch within a segment.
+func (l *Log) FindTimestamp(ts int64) (batch []byte, ok bool, err error) {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return nil, false, ErrClosed
+	}
+	start := l.start
+	var views []view
+	for _, s := range l.segs[l.segmentFor(start):] {
+		if s.size == 0 || s.maxTsOff < 0 || s.maxTs < ts {
+			continue
+		}
+		v := viewAt(s, start)
+		if rel, ok := s.times.lookupBelow(ts); ok {
+			if jump := viewAt(s, s.base+int64(rel)); jump.verify > v.verify {
+				v = jump
+			}
+		}
+		views = append(views, v)
+	}
+	l.mu.RUnlock()
+
+	for _, v := range views {
+		var found record.Header
+		foundPos := int64(-1)
+		err := l.scan(v, func(h record.Header, pos int64) bool {
+			if h.LastOffset() >= start && h.MaxTimestamp >= ts {
+				found, foundPos = h, pos
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		if foundPos >= 0 {
+			b, err := readBatch(v.seg, found, foundPos)
+			return b, err == nil, err
+		}
+	}
+	return nil, false, nil
+}
+
+// MaxTimestampBatch returns the batch holding the largest MaxTimestamp at or
+// after the start offset (ties: the earliest); ok is false for an empty log.
+func (l *Log) MaxTimestampBatch() (batch []byte, ok bool, err error) {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return nil, false, ErrClosed
+	}
+	start := l.start
+	type cand struct {
+		v      view
+		ts     int64
+		off    int64
+		rescan bool // the segment's maximum lies below the start offset
+	}
+	var cands []cand
+	for _, s := range l.segs[l.segmentFor(start):] {
+		if s.size == 0 || s.maxTsOff < 0 {
+			continue
+		}
+		c := cand{ts: s.maxTs, off: s.maxTsOff}
+		if s.maxTsOff < start {
+			c.v, c.rescan = viewAt(s, start), true
+		} else {
+			c.v = viewAt(s, s.maxTsOff)
+		}
+		cands = append(cands, c)
+	}
+	l.mu.RUnlock()
+
+	var best struct {
+		seg *segment
+		h   record.Header
+		pos int64
+	}
+	best.pos = -1
+	for _, c := range cands {
+		if best.pos >= 0 && c.ts <= best.h.MaxTimestamp {
+			continue // cannot beat (or tie earlier than) the best so far
+		}
+		var h record.Header
+		pos := int64(-1)
+		err := l.scan(c.v, func(bh record.Header, bpos int64) bool {
+			if c.rescan {
+				if bh.LastOffset() >= start && (pos < 0 || bh.MaxTimestamp > h.MaxTimestamp) {
+					h, pos = bh, bpos
+				}
+				return true
+			}
+			if bh.BaseOffset == c.off {
+				h, pos = bh, bpos
+				return false
+			}
+			return bh.BaseOffset < c.off
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		if pos >= 0 && (best.pos < 0 || h.MaxTimestamp > best.h.MaxTimestamp) {
+			best.seg, best.h, best.pos = c.v.seg, h, pos
+		}
+	}
+	if best.pos < 0 {
+		return nil, false, nil
+	}
+	b, err := readBatch(best.seg, best.h, best.pos)
+	return b, err == nil, err
+}
+
+// ScanHeaders calls fn for each batch header from offset from (clamped to
+// the start offset; the batch holding from comes first) to the end of the
+// log as it was when the scan began. fn runs without any lock held and may
+// call the Log; an error from fn stops the scan and is returned.
+func (l *Log) ScanHeaders(from int64, fn func(h record.Header) error) error {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return ErrClosed
+	}
+	from = max(from, l.start)
+	var views []view
+	if from < l.next {
+		for _, s := range l.segs[l.segmentFor(from):] {
+			views = append(views, viewAt(s, from))
+		}
+	}
+	l.mu.RUnlock()
+
+	for _, v := range views {
+		var fnErr error
+		err := l.scan(v, func(h record.Header, _ int64) bool {
+			if h.LastOffset() < from {
+				return true
+			}
+			fnErr = fn(h)
+			return fnErr == nil
+		})
+		if fnErr != nil {
+			return fnErr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,19 @@
+// Package e2e tests the built strait binary as an operator runs it: separate
+// processes, real signals, data on disk.
+//
+// The tests build ./cmd/strait once (TEST_STRAIT_BIN names a prebuilt binary
+// instead), start it on ephemeral ports with a temporary log.dirs, drive it
+// with franz-go, and kill or stop it in the middle of work:
+//
+//   - TestE2ECrash...: SIGKILL while an idempotent acks=all producer is
+//     streaming; after a restart on the same log.dirs, every acknowledged
+//     record must be present byte for byte at the offset it was acknowledged
+//     at, offsets must be dense, no record may appear twice, and every record
+//     in the log, acknowledged or not, must be one that was sent, intact.
+//   - TestE2EGracefulRestart: SIGTERM must end the process by itself with
+//     status 0; after a restart the data, the cluster ID and the topic ID are
+//     unchanged and appends continue at the old log end.
+//
+// Consumers read partitions directly (no consumer groups) from the start to
+// the end offsets the broker reports.
+package e2e
