@@ -15,7 +15,7 @@ build:
 
 ## test: every test with the race detector, installing the interop clients first
 test:
-	scripts/install-test-deps.sh
+	bash scripts/install-test-deps.sh
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 ## test-short: the tests that need no external clients
@@ -34,4 +34,4 @@ bench:
 
 ## fuzz: each fuzz target for FUZZTIME (default 20s)
 fuzz:
-	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+	FUZZTIME=$(FUZZTIME) GO=$(GO) bash scripts/fuzz.sh

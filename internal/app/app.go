@@ -177,6 +177,8 @@ func (a *App) advertised() (string, int32, error) {
 	return h, int32(port), nil
 }
 
+func itoa(i int32) string { return strconv.Itoa(int(i)) }
+
 func splitListener(l string) (name, hostport string, err error) {
 	name, hostport, ok := strings.Cut(l, "://")
 	if !ok {
@@ -190,7 +192,9 @@ func splitListener(l string) (name, hostport string, err error) {
 // shutdown markers and producer snapshots), close the metadata store.
 func (a *App) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newPartitionCollector(a.mgr))
+	srvMetrics := server.NewMetrics(reg)
 	a.httpSrv = &http.Server{
 		Handler:           rest.Handler(rest.Options{Registry: reg, ClusterID: a.ClusterID(), NodeID: a.cfg.NodeID}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -207,7 +211,7 @@ func (a *App) Run(ctx context.Context) error {
 	for i, ln := range a.kafkaLns {
 		name, _, _ := splitListener(a.cfg.Listeners[i])
 		srv := server.New(server.Options{
-			Listener: ln, Name: name, Broker: a.brk, Logger: a.lg,
+			Listener: ln, Name: name, Broker: a.brk, Logger: a.lg, Metrics: srvMetrics,
 			MaxRequestBytes: func() int32 { return a.brk.Config().SocketRequestMaxBytes },
 		})
 		wg.Add(1)

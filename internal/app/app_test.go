@@ -261,7 +261,7 @@ func fetchRaw(t *testing.T, c *kgo.Client, topic string, part int32, offset int6
 	req.MaxBytes = 64 << 20
 	req.SessionEpoch = -1
 	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic = topic
+	rt.Topic, rt.TopicID = topic, topicID(t, c, topic)
 	rp := kmsg.NewFetchRequestTopicPartition()
 	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = part, offset, 64<<20
 	rp.CurrentLeaderEpoch = -1
@@ -276,6 +276,17 @@ func fetchRaw(t *testing.T, c *kgo.Client, topic string, part int32, offset int6
 		t.Fatalf("fetch error %v", kerr.ErrorForCode(p.ErrorCode))
 	}
 	return p.RecordBatches
+}
+
+// topicID looks a topic's ID up: kgo sends Fetch at the highest version
+// both sides know, and from v13 on topics are named by ID.
+func topicID(t *testing.T, c *kgo.Client, topic string) [16]byte {
+	t.Helper()
+	tds, err := kadm.NewClient(c).ListTopics(context.Background(), topic)
+	if err != nil || !tds.Has(topic) {
+		t.Fatalf("topic %s: %v", topic, err)
+	}
+	return tds[topic].ID
 }
 
 func rawProduce(t *testing.T, c *kgo.Client, topic string, batch []byte) kmsg.ProduceResponseTopicPartition {
@@ -401,7 +412,7 @@ func TestBrokerLongPollWakesOnAppend(t *testing.T) {
 	req.MaxBytes = 1 << 20
 	req.SessionEpoch = -1
 	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic = "poll"
+	rt.Topic, rt.TopicID = "poll", topicID(t, c, "poll")
 	rp := kmsg.NewFetchRequestTopicPartition()
 	rp.PartitionMaxBytes = 1 << 20
 	rp.CurrentLeaderEpoch = -1
@@ -488,7 +499,7 @@ func TestBrokerListOffsets(t *testing.T) {
 
 func TestBrokerTopicAdmin(t *testing.T) {
 	tb := startBroker(t, true, nil)
-	c := tb.client()
+	c := tb.client(kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	ctx := context.Background()
 	adm := kadm.NewClient(c)
 	retention := "123456"

@@ -32,6 +32,8 @@ type Options struct {
 	IdleTimeout time.Duration
 	// WriteTimeout bounds writing one response.
 	WriteTimeout time.Duration
+	// Metrics, if set, receive request and connection metrics.
+	Metrics *Metrics
 	// DrainTimeout bounds how long Serve waits, at shutdown, for requests
 	// already being handled to finish before closing their connections.
 	DrainTimeout time.Duration
@@ -125,6 +127,11 @@ func (s *Server) Serve(ctx context.Context) error {
 var errClose = errors.New("server: closing connection")
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
+	if m := s.o.Metrics; m != nil {
+		g := m.connections.WithLabelValues(s.o.Name)
+		g.Inc()
+		defer g.Dec()
+	}
 	sess := &broker.Session{Remote: c.RemoteAddr().String(), Listener: s.o.Name}
 	tcp, _ := c.(*net.TCPConn)
 	sess.Plaintext = tcp != nil
@@ -153,7 +160,15 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 			lg.Debug("closing connection: truncated request", "err", err)
 			return
 		}
-		if err := s.handleFrame(ctx, sess, c, tcp, wr, frame); err != nil {
+		start := time.Now()
+		err := s.handleFrame(ctx, sess, c, tcp, wr, frame)
+		if m := s.o.Metrics; m != nil && len(frame) >= 2 {
+			api := apiName(int16(binary.BigEndian.Uint16(frame)))
+			m.requests.WithLabelValues(api).Inc()
+			m.latency.WithLabelValues(api).Observe(time.Since(start).Seconds())
+			m.bytesIn.Add(float64(len(frame) + 4))
+		}
+		if err != nil {
 			if ctx.Err() == nil {
 				lg.Info("closing connection", "client_id", sess.ClientID, "reason", err)
 			}
@@ -275,6 +290,9 @@ func (s *Server) writeResponse(c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, c
 		return err
 	}
 	binary.BigEndian.PutUint32(buf, uint32(size))
+	if m := s.o.Metrics; m != nil {
+		m.bytesOut.Add(float64(size + 4))
+	}
 	pieces[0].b = buf[:4+len(pieces[0].b)] // the first piece starts right after the size
 
 	_ = c.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))

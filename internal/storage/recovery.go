@@ -119,7 +119,7 @@ func (l *Log) load() error {
 			note("segment %d overlaps the previous one", s.base)
 			break
 		}
-		reason, err := l.loadSegment(s, cfg)
+		reason, err := l.loadSegment(s, cfg, i < len(l.segs)-1)
 		if errors.Is(err, errNeedsRecovery) {
 			recoverFrom = i
 			note("segment %d is damaged (%s)", s.base, reason)
@@ -135,7 +135,7 @@ func (l *Log) load() error {
 	}
 	for i := recoverFrom; i < len(l.segs); i++ {
 		s := l.segs[i]
-		cut, cause, err := l.recoverSegment(s, prevNext, cfg)
+		cut, cause, err := l.recoverSegment(s, prevNext, cfg, i < len(l.segs)-1)
 		if err != nil {
 			return fmt.Errorf("segment %d: %w", s.base, err)
 		}
@@ -247,7 +247,7 @@ func (l *Log) load() error {
 // the batch headers after the last offset index entry. A failed check
 // rebuilds both indexes from the batch headers and returns why; framing
 // damage in the log returns errNeedsRecovery.
-func (l *Log) loadSegment(s *segment, cfg Config) (rebuilt string, err error) {
+func (l *Log) loadSegment(s *segment, cfg Config, sealed bool) (rebuilt string, err error) {
 	reason := l.checkIndexes(s)
 	if reason == "" {
 		return "", nil
@@ -264,12 +264,24 @@ func (l *Log) loadSegment(s *segment, cfg Config) (rebuilt string, err error) {
 	}); err != nil {
 		return reason, err
 	}
+	if sealed {
+		b.seal()
+	}
 	return reason, s.reset(b)
 }
 
 // checkIndexes loads and validates a segment's index files and, when they are
 // sound, sets the segment's end and timestamps from them. It returns why they
 // must be rebuilt, or "".
+//
+// The offset index must be whole, strictly increasing, inside the log, and
+// its last entry must name the batch at its position. The time index must be
+// whole and strictly increasing, and its last entry must name a batch that
+// carries that timestamp and that no later batch exceeds (the final entry
+// written when the segment was sealed or the log closed). The headers from
+// the earlier of the two last entries to the end are scanned to find the
+// segment's end; an empty time index is only accepted when no batch has a
+// timestamp.
 func (l *Log) checkIndexes(s *segment) string {
 	if found, err := s.index.load(); !found || err != nil {
 		return fmt.Sprintf("offset index: %v", orMissing(found, err))
@@ -280,80 +292,74 @@ func (l *Log) checkIndexes(s *segment) string {
 	if err := s.index.check(s.size); err != nil {
 		return "offset index: " + err.Error()
 	}
-	tailPos := int64(0)
+	if err := s.times.check(1 << 32); err != nil {
+		return "time index: " + err.Error()
+	}
+	scanFrom := int64(0)
 	if n := s.index.n(); n > 0 {
 		rel, pos := s.index.entry(n - 1)
-		tailPos = int64(pos)
+		scanFrom = int64(pos)
 		sc := newScanner(s.log, s.size)
-		h, err := sc.header(tailPos)
+		h, err := sc.header(scanFrom)
 		sc.release()
 		if err != nil || h.BaseOffset != s.base+int64(rel) {
 			return fmt.Sprintf("offset index: last entry (%d, %d) does not point at its batch", rel, pos)
 		}
 	}
-	// The end of the segment: scan the headers after the last entry.
-	b := newIndexBuilder(s.base, Config{}.normalized())
-	b.interval = 1<<63 - 1 // only the totals are wanted here
-	b.size = tailPos
-	var tailMax, tailMaxOff int64 = -1, -1
-	err := l.scanStrict(s, tailPos, func(h record.Header) error {
-		if !b.fits(h) || (b.batches > 0 && h.BaseOffset < b.next) {
-			return errNeedsRecovery
+	lastTs, lastRel, hasTimes := s.times.last()
+	if hasTimes {
+		want := s.base + int64(lastRel)
+		v := view{seg: s, size: s.size, verify: -1}
+		if erel, pos, ok := s.index.lookup(lastRel); ok {
+			v.pos, v.verify = int64(pos), s.base+int64(erel)
 		}
-		if tailMaxOff < 0 || h.MaxTimestamp > tailMax {
-			tailMax, tailMaxOff = h.MaxTimestamp, h.BaseOffset
+		holderPos := int64(-1)
+		if err := l.scan(v, func(h record.Header, pos int64) bool {
+			if h.BaseOffset == want && h.MaxTimestamp == lastTs {
+				holderPos = pos
+			}
+			return h.BaseOffset < want
+		}); err != nil || holderPos < 0 {
+			return fmt.Sprintf("time index: last entry (%d, %d) does not match its batch", lastTs, lastRel)
 		}
-		b.add(h)
+		scanFrom = min(scanFrom, holderPos)
+	} else {
+		scanFrom = 0
+	}
+
+	var next, maxTs, maxTsOff, batches int64 = s.base, -1, -1, 0
+	err := l.scanStrict(s, scanFrom, func(h record.Header) error {
+		if h.BaseOffset < s.base || h.LastOffset()-s.base > 1<<31-1 || (batches > 0 && h.BaseOffset < next) {
+			return fmt.Errorf("%w: batch at offset %d out of order", errNeedsRecovery, h.BaseOffset)
+		}
+		if maxTsOff < 0 || h.MaxTimestamp > maxTs {
+			maxTs, maxTsOff = h.MaxTimestamp, h.BaseOffset
+		}
+		next = h.LastOffset() + 1
+		batches++
 		return nil
 	})
 	if err != nil {
-		return "log tail: " + err.Error()
+		return "log: " + err.Error()
 	}
-	if b.batches == 0 && tailPos > 0 {
+	if scanFrom > 0 && batches == 0 {
 		return "offset index: last entry has no batch"
 	}
-	if err := s.times.check(b.next - s.base); err != nil {
+	if err := s.times.check(next - s.base); err != nil {
 		return "time index: " + err.Error()
 	}
-	maxTs, maxTsOff := tailMax, tailMaxOff
-	if ts, rel, ok := s.times.last(); ok {
-		// The sealed segment's last time entry is its maximum; check that
-		// the batch it names carries that timestamp.
-		want := s.base + int64(rel)
-		v := view{seg: s, size: s.size, verify: -1}
-		if erel, pos, ok := s.index.lookup(rel); ok {
-			v.pos, v.verify = int64(pos), s.base+int64(erel)
-		}
-		var got record.Header
-		found := false
-		if err := l.scan(v, func(h record.Header, _ int64) bool {
-			if h.BaseOffset == want {
-				got, found = h, true
-			}
-			return h.BaseOffset < want
-		}); err != nil || !found || got.MaxTimestamp != ts {
-			return fmt.Sprintf("time index: last entry (%d, %d) does not match its batch", ts, rel)
-		}
-		if tailMaxOff < 0 || ts >= tailMax {
-			maxTs, maxTsOff = ts, want
-		}
-	} else if tailPos > 0 {
-		// No batch before the tail raised the maximum above -1 (no
-		// timestamps): find the earliest batch holding the maximum.
-		maxTs, maxTsOff = -1, -1
-		if err := l.scanStrict(s, 0, func(h record.Header) error {
-			if maxTsOff < 0 || h.MaxTimestamp > maxTs {
-				maxTs, maxTsOff = h.MaxTimestamp, h.BaseOffset
-			}
-			return nil
-		}); err != nil {
-			return "log: " + err.Error()
-		}
+	switch {
+	case hasTimes && maxTs > lastTs:
+		return fmt.Sprintf("time index: misses the segment's maximum timestamp %d", maxTs)
+	case !hasTimes && maxTs >= 0:
+		return "time index: empty although the segment has timestamps"
 	}
-	s.next, s.since = b.next, s.size-tailPos
-	s.maxTs, s.maxTsOff = maxTs, maxTsOff
-	if b.batches == 0 && tailPos == 0 {
-		s.next, s.maxTs, s.maxTsOff = s.base, -1, -1
+	s.next, s.maxTs, s.maxTsOff = next, maxTs, maxTsOff
+	if n := s.index.n(); n > 0 {
+		_, pos := s.index.entry(n - 1)
+		s.since = s.size - int64(pos)
+	} else {
+		s.since = s.size
 	}
 	return ""
 }
@@ -390,7 +396,7 @@ func (l *Log) scanStrict(s *segment, pos int64, fn func(h record.Header) error) 
 // first bad batch it truncates the file there and returns the bytes cut and
 // the cause. The indexes are rebuilt from what remains, and every kept
 // batch's epoch goes into the epoch cache.
-func (l *Log) recoverSegment(s *segment, minNext int64, cfg Config) (cut int64, cause error, err error) {
+func (l *Log) recoverSegment(s *segment, minNext int64, cfg Config, sealed bool) (cut int64, cause error, err error) {
 	s.index.close()
 	s.times.close()
 	b := newIndexBuilder(s.base, cfg)
@@ -434,6 +440,9 @@ func (l *Log) recoverSegment(s *segment, minNext int64, cfg Config) (cut int64, 
 		l.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset)
 		next = h.LastOffset() + 1
 		pos += length + 12
+	}
+	if sealed && cause == nil {
+		b.seal()
 	}
 	if cause != nil {
 		cut = s.size - pos
