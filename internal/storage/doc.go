@@ -99,7 +99,8 @@
 // only when it is complete, so a reader sees all of it or none of it.
 //
 // Segment files are shared *os.File values used only with ReadAt (pread),
-// never Seek or Read, so a Chunk's File may be handed to sendfile while the
+// never Seek or Read, so a Chunk's File may be handed to sendfile (the form
+// that takes an explicit offset: the file position is meaningless) while the
 // log keeps appending. Deleted segments (retention, SetStartOffset,
 // TruncateTo) are renamed to *.deleted and closed and removed after
 // file.delete.delay.ms by a goroutine the Log owns, so a Chunk stays readable

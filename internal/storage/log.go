@@ -238,7 +238,7 @@ func (l *Log) Close() error {
 	l.deleter.stop()
 
 	act := l.active()
-	b := act.builder(l.cfg)
+	b := act.builder(l.config())
 	b.seal()
 	err := act.times.writeAt(b.times, 0)
 	l.mu.Lock()

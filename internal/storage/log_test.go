@@ -267,6 +267,26 @@ func TestStorageRoll(t *testing.T) {
 		h.reopen()
 		checkReadsSparse(t, h.l, []meta{a, b}, []int64{0, 1, 2, b.base, b.base + 1})
 	})
+	t.Run("relative offset overflow from an empty segment", func(t *testing.T) {
+		cfg := testConfig()
+		h := newHarness(t, cfg)
+		b := mkBatch(t, 3_000_000_000, 2, 0, h.clock.Now().UnixMilli(), 0)
+		h.appendMetas(b)
+		segs := h.l.Segments()
+		if len(segs) != 2 || segs[0].Size != 0 || segs[1].BaseOffset != b.base {
+			t.Fatalf("segments %+v", segs)
+		}
+		checkReadsSparse(t, h.l, []meta{b}, []int64{0, 5, b.base, b.base + 1})
+		// The empty segment left behind does not block retention.
+		cfg.RetentionBytes = segs[1].Size
+		h.l.SetConfig(cfg)
+		if n, err := h.l.EnforceRetention(); err != nil || n != 1 {
+			t.Fatalf("EnforceRetention: %d, %v", n, err)
+		}
+		if h.l.StartOffset() != b.base || len(h.l.Segments()) != 1 {
+			t.Fatalf("start %d, %d segments", h.l.StartOffset(), len(h.l.Segments()))
+		}
+	})
 }
 
 // checkReadsSparse is checkReads for chosen offsets only.

@@ -35,10 +35,13 @@ func (l *Log) EnforceRetention() (deletedSegments int, err error) {
 		}
 	}
 
+	// Any segment may go except an empty active one (Kafka's rule): an empty
+	// segment before it (left by a roll for offset range) holds nothing.
+	deletable := func(i int) bool { return i < len(l.segs) && (i < len(l.segs)-1 || l.segs[i].size > 0) }
 	n := 0
 	var reasons []string
 	if cfg.RetentionMs >= 0 {
-		for n < len(l.segs) && l.segs[n].size > 0 && now.UnixMilli()-l.segs[n].largestTimestamp() > cfg.RetentionMs {
+		for deletable(n) && now.UnixMilli()-l.segs[n].largestTimestamp() > cfg.RetentionMs {
 			n++
 			reasons = append(reasons, "retention.ms")
 		}
@@ -49,7 +52,7 @@ func (l *Log) EnforceRetention() (deletedSegments int, err error) {
 			total += s.size
 		}
 		diff := total - cfg.RetentionBytes
-		for n < len(l.segs) && l.segs[n].size > 0 && diff-l.segs[n].size >= 0 {
+		for deletable(n) && diff-l.segs[n].size >= 0 {
 			diff -= l.segs[n].size
 			n++
 			reasons = append(reasons, "retention.bytes")

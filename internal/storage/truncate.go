@@ -78,8 +78,11 @@ func (l *Log) TruncateTo(off int64) error {
 	} else {
 		errs = append(errs, seg.log.Sync())
 	}
-	if cut == 0 {
+	switch {
+	case cut == 0:
 		seg.rollBase = time.Time{} // the next batch starts the segment.ms clock
+	case seg.rollBase.IsZero():
+		seg.rollBase = l.now() // a sealed segment became the active one
 	}
 	seg.dirty = true
 	for _, s := range victims {
