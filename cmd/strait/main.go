@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strait-kafka/strait/internal/bench"
+	"github.com/strait-kafka/strait/internal/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -23,6 +24,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(), bench.NewCommand())
+	root.AddCommand(cli.Commands()...)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "strait:", err)
 		os.Exit(1)
