@@ -140,7 +140,7 @@ func buildBrokerDefs() []keyDef {
 			list(func(b *Broker) *[]string { return &b.HTTPListeners })),
 		def("log.dirs", specList(true, nil), "./strait-data", ro, "Directories holding partition data.",
 			list(func(b *Broker) *[]string { return &b.LogDirs })),
-		def("metadata.log.dir", specString(), "", ro, "Directory of the embedded metadata store. Defaults to the first of log.dirs.",
+		def("metadata.log.dir", specString(), "", ro, "Directory of the embedded metadata store. Defaults to __metadata inside the first of log.dirs.",
 			str(func(b *Broker) *string { return &b.MetadataLogDir })),
 		def("metadata.endpoints", specList(false, nil), "", ro,
 			"Endpoints of an external etcd cluster holding the metadata. Empty runs an embedded etcd.",
