@@ -60,16 +60,12 @@ func handleProduce(_ context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 }
 
 func (b *Broker) produceOne(topic string, index int32, records []byte, acks int16, sp *kmsg.ProduceResponseTopicPartition) error {
-	t, ok := b.meta.Topic(topic)
-	if !ok || index < 0 || int(index) >= len(t.Partitions) {
-		return kerr.UnknownTopicOrPartition
+	p, code := b.localPartition(topic, index)
+	if code != 0 {
+		return kerr.ErrorForCode(code)
 	}
 	if isInternalTopic(topic) {
 		return kerr.InvalidTopicException
-	}
-	p := b.parts.Get(topic, index)
-	if p == nil || t.Partitions[index].Leader != b.nodeID {
-		return kerr.NotLeaderForPartition
 	}
 	if len(records) == 0 {
 		return kerr.CorruptMessage

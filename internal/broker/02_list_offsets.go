@@ -36,20 +36,12 @@ func handleListOffsets(_ context.Context, b *Broker, _ *Session, kreq kmsg.Reque
 	for _, rt := range req.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
-		t, known := b.meta.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
-			var p *partition.Partition
-			switch {
-			case !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
-				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			default:
-				if p = b.parts.Get(rt.Topic, rp.Partition); p == nil {
-					sp.ErrorCode = kerr.NotLeaderForPartition.Code
-				}
-			}
+			p, code := b.localPartition(rt.Topic, rp.Partition)
+			sp.ErrorCode = code
 			if p != nil {
 				if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
 					sp.ErrorCode = code

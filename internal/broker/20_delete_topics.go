@@ -76,10 +76,6 @@ func handleDeleteTopics(ctx context.Context, b *Broker, _ *Session, kreq kmsg.Re
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	if deleted {
-		if err := b.Reconcile(); err != nil {
-			b.lg.Warn("removing deleted partitions", "err", err)
-		}
-	}
+	b.reconcileAfter(deleted, "topic deletion")
 	return Reply{Msg: resp}, nil
 }

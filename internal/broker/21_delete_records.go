@@ -22,16 +22,13 @@ func handleDeleteRecords(_ context.Context, b *Broker, _ *Session, kreq kmsg.Req
 	for _, rt := range req.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
-		t, known := b.meta.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.LowWatermark = -1
-			switch p := b.parts.Get(rt.Topic, rp.Partition); {
-			case !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
-				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case p == nil:
-				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+			switch p, code := b.localPartition(rt.Topic, rp.Partition); {
+			case code != 0:
+				sp.ErrorCode = code
 			default:
 				off := rp.Offset
 				hw := p.HighWatermark()

@@ -10,7 +10,6 @@ package broker
 import (
 	"context"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -22,16 +21,13 @@ func handleOffsetForLeaderEpoch(_ context.Context, b *Broker, _ *Session, kreq k
 	for _, rt := range req.Topics {
 		st := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		st.Topic = rt.Topic
-		t, known := b.meta.Topic(rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.LeaderEpoch, sp.EndOffset = -1, -1
-			switch p := b.parts.Get(rt.Topic, rp.Partition); {
-			case !known || rp.Partition < 0 || int(rp.Partition) >= len(t.Partitions):
-				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case p == nil:
-				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+			switch p, code := b.localPartition(rt.Topic, rp.Partition); {
+			case code != 0:
+				sp.ErrorCode = code
 			default:
 				if code := checkLeaderEpoch(rp.CurrentLeaderEpoch, p.LeaderEpoch()); code != 0 {
 					sp.ErrorCode = code

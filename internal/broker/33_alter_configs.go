@@ -42,10 +42,6 @@ func handleAlterConfigs(ctx context.Context, b *Broker, _ *Session, kreq kmsg.Re
 		}
 		resp.Resources = append(resp.Resources, sr)
 	}
-	if changed {
-		if err := b.Reconcile(); err != nil {
-			b.lg.Warn("applying config change", "err", err)
-		}
-	}
+	b.reconcileAfter(changed, "config change")
 	return Reply{Msg: resp}, nil
 }

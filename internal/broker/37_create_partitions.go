@@ -84,10 +84,6 @@ func handleCreatePartitions(ctx context.Context, b *Broker, _ *Session, kreq kms
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	if changed {
-		if err := b.Reconcile(); err != nil {
-			b.lg.Warn("opening new partitions", "err", err)
-		}
-	}
+	b.reconcileAfter(changed, "new partitions")
 	return Reply{Msg: resp}, nil
 }

@@ -78,11 +78,7 @@ func handleIncrementalAlterConfigs(ctx context.Context, b *Broker, _ *Session, k
 		}
 		resp.Resources = append(resp.Resources, sr)
 	}
-	if changed {
-		if err := b.Reconcile(); err != nil {
-			b.lg.Warn("applying config change", "err", err)
-		}
-	}
+	b.reconcileAfter(changed, "config change")
 	return Reply{Msg: resp}, nil
 }
 

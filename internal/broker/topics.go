@@ -9,6 +9,7 @@ import (
 
 	"github.com/strait-kafka/strait/internal/config"
 	"github.com/strait-kafka/strait/internal/metadata"
+	"github.com/strait-kafka/strait/internal/partition"
 )
 
 // maxPartitionsPerTopic bounds one topic, so that a single request cannot
@@ -172,4 +173,30 @@ func (b *Broker) brokerList() []metadata.Broker {
 		}
 	}
 	return out
+}
+
+// localPartition finds a partition this broker leads. code is
+// UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist and
+// NOT_LEADER_OR_FOLLOWER for one stored elsewhere.
+func (b *Broker) localPartition(topic string, index int32) (*partition.Partition, int16) {
+	t, ok := b.meta.Topic(topic)
+	if !ok || index < 0 || int(index) >= len(t.Partitions) {
+		return nil, kerr.UnknownTopicOrPartition.Code
+	}
+	p := b.parts.Get(topic, index)
+	if p == nil || t.Partitions[index].Leader != b.nodeID {
+		return nil, kerr.NotLeaderForPartition.Code
+	}
+	return p, 0
+}
+
+// reconcileAfter applies a metadata change made by an admin request to the
+// local partitions before the request is answered.
+func (b *Broker) reconcileAfter(changed bool, what string) {
+	if !changed {
+		return
+	}
+	if err := b.Reconcile(); err != nil {
+		b.lg.Warn("applying "+what, "err", err)
+	}
 }
