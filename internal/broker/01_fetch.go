@@ -1,11 +1,12 @@
 package broker
 
-// Fetch (key 1), versions 4-16.
+// Fetch (key 1), versions 4-17.
 //
 // v4 adds isolation levels and the last stable offset; v7 fetch sessions;
 // v9 the current leader epoch (fencing); v11 preferred read replicas (always
 // -1 here); v12 flexible encoding and LastFetchedEpoch (diverging epochs);
-// v13 topic IDs instead of names; v15 ReplicaState; v16 node endpoints.
+// v13 topic IDs instead of names; v15 ReplicaState; v16 node endpoints;
+// v17 a replica directory ID (for replicas; ignored here).
 //
 // Fetch sessions (KIP-227) are refused in the way the protocol allows: a
 // request that asks for a new session gets session ID 0, meaning "no session
@@ -34,7 +35,7 @@ import (
 	"github.com/strait-kafka/strait/internal/storage"
 )
 
-func init() { register(1, 4, 16, handleFetch) }
+func init() { register(1, 4, 17, handleFetch) }
 
 // MarkerSize is the length of a splice marker.
 const MarkerSize = 16
