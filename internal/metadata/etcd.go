@@ -25,6 +25,7 @@ const (
 	clusterIDKey     = "cluster/id"
 	topicsDir        = "topics/"
 	producerIDsKey   = "producer-ids/next"
+	linksDir         = "links/"
 	brokersDir       = "brokers/"
 	brokerConfigsDir = "configs/brokers/"
 )
@@ -194,6 +195,8 @@ func (s *Etcd) TopicByID(id uuid.UUID) (Topic, bool)        { return s.snap.topi
 func (s *Etcd) Brokers() []Broker                           { return s.snap.brokerList() }
 func (s *Etcd) BrokerConfigs(node string) map[string]string { return s.snap.brokerConfigs(node) }
 func (s *Etcd) Changes() <-chan struct{}                    { return s.snap.subscribe() }
+func (s *Etcd) Links() []Link                               { return s.snap.linkList() }
+func (s *Etcd) Link(name string) (Link, bool)               { return s.snap.link(name) }
 
 // ---- the snapshot: load and watch ----
 
@@ -286,7 +289,7 @@ func (s *Etcd) splitKey(key []byte) (dir, name string) {
 	if !ok {
 		return "", ""
 	}
-	for _, d := range []string{topicsDir, brokersDir, brokerConfigsDir} {
+	for _, d := range []string{topicsDir, brokersDir, brokerConfigsDir, linksDir} {
 		if name, ok := strings.CutPrefix(rest, d); ok && name != "" {
 			return d, name
 		}
@@ -321,6 +324,14 @@ func (s *Etcd) applyPutLocked(kv *mvccpb.KeyValue) {
 		if r, err = decodeConfigs(kv.Value); err == nil {
 			s.snap.putConfigsLocked(configsNodeOfKey(name), cloneConfigs(r.Configs))
 		}
+	case linksDir:
+		var r linkRecord
+		if r, err = decodeLink(kv.Value); err == nil && r.Name != name {
+			err = fmt.Errorf("record names link %q", r.Name)
+		}
+		if err == nil {
+			s.snap.putLinkLocked(r.link(kv.ModRevision))
+		}
 	default:
 		return
 	}
@@ -341,6 +352,8 @@ func (s *Etcd) applyDeleteLocked(key []byte) {
 		}
 	case brokerConfigsDir:
 		s.snap.deleteConfigsLocked(configsNodeOfKey(name))
+	case linksDir:
+		s.snap.deleteLinkLocked(name)
 	}
 }
 
@@ -378,7 +391,8 @@ func (s *Etcd) fail(ctx context.Context, err error) error {
 	case ctx.Err() == nil && s.ctx.Err() != nil:
 		return ErrClosed
 	case errors.Is(err, ErrTopicExists), errors.Is(err, ErrTopicNotFound),
-		errors.Is(err, ErrInvalid), errors.Is(err, ErrClosed):
+		errors.Is(err, ErrInvalid), errors.Is(err, ErrClosed),
+		errors.Is(err, ErrLinkExists), errors.Is(err, ErrLinkNotFound):
 		return err
 	default:
 		return fmt.Errorf("metadata: %w", err)
@@ -405,6 +419,7 @@ func (s *Etcd) CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error) {
 		ID:         newTopicID(),
 		Partitions: partitionRecords(spec.Partitions),
 		Configs:    cloneConfigs(spec.Configs),
+		Mirror:     mirrorToRecord(spec.Mirror),
 	}
 	data, err := r.encode()
 	if err != nil {
@@ -459,6 +474,99 @@ func (s *Etcd) SetTopicConfigs(ctx context.Context, name string, configs map[str
 	return s.updateTopic(ctx, name, func(r *topicRecord) {
 		r.Configs = cloneConfigs(configs)
 	})
+}
+
+// UpdateTopic rewrites a topic through fn, keeping every stored field fn
+// cannot see (unknown fields, partition extras).
+func (s *Etcd) UpdateTopic(ctx context.Context, name string, fn func(*Topic) error) error {
+	if validateTopicName(name) != nil {
+		return fmt.Errorf("%w: %q", ErrTopicNotFound, name)
+	}
+	return s.update(ctx, s.prefix+topicsDir+name, func(cur []byte) ([]byte, error) {
+		if cur == nil {
+			return nil, fmt.Errorf("%w: %q", ErrTopicNotFound, name)
+		}
+		r, err := decodeTopic(cur)
+		if err != nil {
+			return nil, err
+		}
+		if err := applyTopicUpdate(&r, fn); err != nil {
+			return nil, err
+		}
+		return r.encode()
+	})
+}
+
+// CreateLink stores a new link.
+func (s *Etcd) CreateLink(ctx context.Context, l Link) error {
+	if err := validateLinkName(l.Name); err != nil {
+		return err
+	}
+	octx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	data, err := linkToRecord(l).encode()
+	if err != nil {
+		return err
+	}
+	key := s.prefix + linksDir + l.Name
+	resp, err := s.cli.Txn(octx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(data))).
+		Commit()
+	if err != nil {
+		return s.fail(ctx, err)
+	}
+	if !resp.Succeeded {
+		return fmt.Errorf("%w: %q", ErrLinkExists, l.Name)
+	}
+	return s.fail(ctx, s.commit(octx, resp.Header.Revision))
+}
+
+// UpdateLink rewrites a link through fn, keeping unknown fields.
+func (s *Etcd) UpdateLink(ctx context.Context, name string, fn func(*Link) error) error {
+	if validateLinkName(name) != nil {
+		return fmt.Errorf("%w: %q", ErrLinkNotFound, name)
+	}
+	return s.update(ctx, s.prefix+linksDir+name, func(cur []byte) ([]byte, error) {
+		if cur == nil {
+			return nil, fmt.Errorf("%w: %q", ErrLinkNotFound, name)
+		}
+		r, err := decodeLink(cur)
+		if err != nil {
+			return nil, err
+		}
+		l := r.link(0)
+		if err := fn(&l); err != nil {
+			return nil, err
+		}
+		l.Name = r.Name
+		nr := linkToRecord(l)
+		nr.Version = r.Version
+		return nr.encode()
+	})
+}
+
+// DeleteLink removes a link.
+func (s *Etcd) DeleteLink(ctx context.Context, name string) error {
+	octx, done, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if validateLinkName(name) != nil {
+		return fmt.Errorf("%w: %q", ErrLinkNotFound, name)
+	}
+	resp, err := s.cli.Delete(octx, s.prefix+linksDir+name)
+	if err != nil {
+		return s.fail(ctx, err)
+	}
+	if resp.Deleted == 0 {
+		return fmt.Errorf("%w: %q", ErrLinkNotFound, name)
+	}
+	return s.fail(ctx, s.commit(octx, resp.Header.Revision))
 }
 
 // updateTopic rewrites a topic record through fn, keeping the fields fn
@@ -518,7 +626,7 @@ func (s *Etcd) update(ctx context.Context, key string, fn func(cur []byte) ([]by
 		}
 		next, err := fn(cur)
 		if err != nil {
-			return s.fail(ctx, err)
+			return err // the update function's own error, as it is
 		}
 		resp, err := s.cli.Txn(octx).
 			If(clientv3.Compare(clientv3.ModRevision(key), "=", modRev)).

@@ -109,6 +109,7 @@ func (m *Memory) CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error)
 			ID:         newTopicID(),
 			Partitions: clonePartitions(spec.Partitions),
 			Configs:    cloneConfigs(spec.Configs),
+			Mirror:     cloneMirror(spec.Mirror),
 			Revision:   rev,
 		}
 		m.snap.putTopicLocked(t)
@@ -155,6 +156,74 @@ func (m *Memory) SetTopicConfigs(ctx context.Context, name string, configs map[s
 		t.Configs = cloneConfigs(configs)
 		t.Revision = rev
 		m.snap.putTopicLocked(t)
+		return true, nil
+	})
+}
+
+// UpdateTopic rewrites a topic through fn.
+func (m *Memory) UpdateTopic(ctx context.Context, name string, fn func(*Topic) error) error {
+	return m.write(ctx, func(rev int64) (bool, error) {
+		t, ok := m.snap.topics[name]
+		if !ok {
+			return false, fmt.Errorf("%w: %q", ErrTopicNotFound, name)
+		}
+		r := topicRecord{Name: t.Name, ID: t.ID, Partitions: partitionRecords(t.Partitions), Configs: t.Configs,
+			Mirror: mirrorToRecord(t.Mirror), extra: t.Extra}
+		if err := applyTopicUpdate(&r, fn); err != nil {
+			return false, err
+		}
+		nt := r.topic(rev)
+		for i := range nt.Partitions { // keep replicas and leaders as stored
+			nt.Partitions[i].Replicas, nt.Partitions[i].Leader = cloneReplicas(t.Partitions[i].Replicas), t.Partitions[i].Leader
+		}
+		m.snap.putTopicLocked(nt)
+		return true, nil
+	})
+}
+
+func (m *Memory) Links() []Link                 { return m.snap.linkList() }
+func (m *Memory) Link(name string) (Link, bool) { return m.snap.link(name) }
+
+// CreateLink stores a new link.
+func (m *Memory) CreateLink(ctx context.Context, l Link) error {
+	if err := validateLinkName(l.Name); err != nil {
+		return err
+	}
+	return m.write(ctx, func(rev int64) (bool, error) {
+		if _, ok := m.snap.links[l.Name]; ok {
+			return false, fmt.Errorf("%w: %q", ErrLinkExists, l.Name)
+		}
+		nl := cloneLink(l)
+		nl.Revision = rev
+		m.snap.putLinkLocked(nl)
+		return true, nil
+	})
+}
+
+// UpdateLink rewrites a link through fn.
+func (m *Memory) UpdateLink(ctx context.Context, name string, fn func(*Link) error) error {
+	return m.write(ctx, func(rev int64) (bool, error) {
+		l, ok := m.snap.links[name]
+		if !ok {
+			return false, fmt.Errorf("%w: %q", ErrLinkNotFound, name)
+		}
+		l = cloneLink(l)
+		if err := fn(&l); err != nil {
+			return false, err
+		}
+		l.Name, l.Revision = name, rev
+		m.snap.putLinkLocked(l)
+		return true, nil
+	})
+}
+
+// DeleteLink removes a link.
+func (m *Memory) DeleteLink(ctx context.Context, name string) error {
+	return m.write(ctx, func(int64) (bool, error) {
+		if _, ok := m.snap.links[name]; !ok {
+			return false, fmt.Errorf("%w: %q", ErrLinkNotFound, name)
+		}
+		m.snap.deleteLinkLocked(name)
 		return true, nil
 	})
 }

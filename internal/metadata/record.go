@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -120,21 +121,156 @@ type topicRecord struct {
 	ID         uuid.UUID
 	Partitions []partitionRecord
 	Configs    map[string]string
+	Mirror     *mirrorRecord // absent for ordinary topics
 	extra      map[string]json.RawMessage
 }
 
 func (r *topicRecord) fields() []field {
-	return []field{
+	f := []field{
 		{"name", &r.Name},
 		{"id", &r.ID},
 		{"partitions", &r.Partitions},
 		{"configs", &r.Configs},
 	}
+	if r.Mirror != nil {
+		f = append(f, field{"mirror", &r.Mirror})
+	}
+	return f
+}
+
+// decodeFields are the keys read when decoding (the optional ones too).
+func (r *topicRecord) decodeFields() []field {
+	f := r.fields()
+	if r.Mirror == nil {
+		f = append(f, field{"mirror", &r.Mirror})
+	}
+	return f
+}
+
+// mirrorRecord is a topic record's "mirror" object.
+type mirrorRecord struct {
+	Link                 string
+	LinkID               string
+	SourceTopic          string
+	SourceTopicID        uuid.UUID
+	State                string
+	StateTimeMs          int64
+	Error                string
+	ErrorMessage         string
+	StartOffsets         []int64
+	StoppedLogEndOffsets []int64
+	StopKind             string
+	extra                map[string]json.RawMessage
+}
+
+func (m *mirrorRecord) fields() []field {
+	return []field{
+		{"link", &m.Link},
+		{"link_id", &m.LinkID},
+		{"source_topic", &m.SourceTopic},
+		{"source_topic_id", &m.SourceTopicID},
+		{"state", &m.State},
+		{"state_time_ms", &m.StateTimeMs},
+		{"error", &m.Error},
+		{"error_message", &m.ErrorMessage},
+		{"start_offsets", &m.StartOffsets},
+		{"stopped_log_end_offsets", &m.StoppedLogEndOffsets},
+		{"stop_kind", &m.StopKind},
+	}
+}
+
+func (m *mirrorRecord) UnmarshalJSON(data []byte) error {
+	return decodeObject(data, nil, m.fields(), &m.extra)
+}
+
+func (m mirrorRecord) MarshalJSON() ([]byte, error) {
+	return encodeObject(nil, m.fields(), m.extra)
+}
+
+func mirrorToRecord(m *Mirror) *mirrorRecord {
+	if m == nil {
+		return nil
+	}
+	return &mirrorRecord{
+		Link: m.Link, LinkID: m.LinkID, SourceTopic: m.SourceTopic, SourceTopicID: m.SourceTopicID,
+		State: m.State, StateTimeMs: m.StateTimeMs, Error: m.Error, ErrorMessage: m.ErrorMessage,
+		StartOffsets: slices.Clone(m.StartOffsets), StoppedLogEndOffsets: slices.Clone(m.StoppedLogEndOffsets),
+		StopKind: m.StopKind, extra: cloneExtra(m.Extra),
+	}
+}
+
+func (m *mirrorRecord) mirror() *Mirror {
+	if m == nil {
+		return nil
+	}
+	return &Mirror{
+		Link: m.Link, LinkID: m.LinkID, SourceTopic: m.SourceTopic, SourceTopicID: m.SourceTopicID,
+		State: m.State, StateTimeMs: m.StateTimeMs, Error: m.Error, ErrorMessage: m.ErrorMessage,
+		StartOffsets: slices.Clone(m.StartOffsets), StoppedLogEndOffsets: slices.Clone(m.StoppedLogEndOffsets),
+		StopKind: m.StopKind, Extra: cloneExtra(m.extra),
+	}
+}
+
+func cloneMirror(m *Mirror) *Mirror { return mirrorToRecord(m).mirror() }
+
+// linkRecord is the value of links/<name>.
+type linkRecord struct {
+	Version         int
+	Name            string
+	ID              string
+	SourceClusterID string
+	Configs         map[string]string
+	CreatedMs       int64
+	extra           map[string]json.RawMessage
+}
+
+func (r *linkRecord) fields() []field {
+	return []field{
+		{"name", &r.Name},
+		{"id", &r.ID},
+		{"source_cluster_id", &r.SourceClusterID},
+		{"configs", &r.Configs},
+		{"created_ms", &r.CreatedMs},
+	}
+}
+
+func decodeLink(data []byte) (linkRecord, error) {
+	var r linkRecord
+	if err := decodeObject(data, &r.Version, r.fields(), &r.extra); err != nil {
+		return linkRecord{}, fmt.Errorf("link record: %w", err)
+	}
+	if r.Name == "" {
+		return linkRecord{}, fmt.Errorf("link record: no name")
+	}
+	return r, nil
+}
+
+func (r linkRecord) encode() ([]byte, error) {
+	if r.Configs == nil {
+		r.Configs = map[string]string{}
+	}
+	return encodeObject(&r.Version, r.fields(), r.extra)
+}
+
+func (r linkRecord) link(rev int64) Link {
+	return Link{Name: r.Name, ID: r.ID, SourceClusterID: r.SourceClusterID, Configs: cloneConfigs(r.Configs),
+		CreatedMs: r.CreatedMs, Extra: cloneExtra(r.extra), Revision: rev}
+}
+
+func linkToRecord(l Link) linkRecord {
+	return linkRecord{Version: recordVersion, Name: l.Name, ID: l.ID, SourceClusterID: l.SourceClusterID,
+		Configs: cloneConfigs(l.Configs), CreatedMs: l.CreatedMs, extra: cloneExtra(l.Extra)}
+}
+
+func cloneLink(l Link) Link {
+	l.Configs = cloneConfigs(l.Configs)
+	l.Extra = cloneExtra(l.Extra)
+	return l
 }
 
 func decodeTopic(data []byte) (topicRecord, error) {
 	var r topicRecord
-	if err := decodeObject(data, &r.Version, r.fields(), &r.extra); err != nil {
+	if err := decodeObject(data, &r.Version, r.decodeFields(), &r.extra); err != nil {
 		return topicRecord{}, fmt.Errorf("topic record: %w", err)
 	}
 	if r.Name == "" {
@@ -163,6 +299,7 @@ func (r topicRecord) topic(rev int64) Topic {
 		ID:         r.ID,
 		Partitions: make([]Partition, len(r.Partitions)),
 		Configs:    cloneConfigs(r.Configs),
+		Mirror:     r.Mirror.mirror(),
 		Extra:      cloneExtra(r.extra),
 		Revision:   rev,
 	}
@@ -333,6 +470,7 @@ func clonePartitions(ps []Partition) []Partition {
 func cloneTopic(t Topic) Topic {
 	t.Partitions = clonePartitions(t.Partitions)
 	t.Configs = cloneConfigs(t.Configs)
+	t.Mirror = cloneMirror(t.Mirror)
 	t.Extra = cloneExtra(t.Extra)
 	return t
 }

@@ -21,6 +21,7 @@ type snapshot struct {
 	ids     map[uuid.UUID]string
 	brokers map[int32]Broker
 	configs map[string]map[string]string // by node; "" is the cluster default
+	links   map[string]Link
 
 	revMu sync.Mutex
 	rev   int64         // every change up to rev is visible to readers
@@ -43,7 +44,32 @@ func (s *snapshot) resetLocked() {
 	s.ids = make(map[uuid.UUID]string)
 	s.brokers = make(map[int32]Broker)
 	s.configs = make(map[string]map[string]string)
+	s.links = make(map[string]Link)
 }
+
+func (s *snapshot) linkList() []Link {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Link, 0, len(s.links))
+	for _, l := range s.links {
+		out = append(out, cloneLink(l))
+	}
+	slices.SortFunc(out, func(a, b Link) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (s *snapshot) link(name string) (Link, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l, ok := s.links[name]
+	if !ok {
+		return Link{}, false
+	}
+	return cloneLink(l), true
+}
+
+func (s *snapshot) putLinkLocked(l Link)         { s.links[l.Name] = l }
+func (s *snapshot) deleteLinkLocked(name string) { delete(s.links, name) }
 
 func (s *snapshot) topicList() []Topic {
 	s.mu.RLock()

@@ -60,3 +60,17 @@ func validateSpec(spec TopicSpec) error {
 	}
 	return nil
 }
+
+// validateLinkName applies the cluster link name rule: 1-200 characters of
+// [a-zA-Z0-9._-], not "." or "..".
+func validateLinkName(name string) error {
+	if name == "" || name == "." || name == ".." || len(name) > 200 {
+		return fmt.Errorf("%w: link name %q", ErrInvalid, name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("%w: link name %q", ErrInvalid, name)
+		}
+	}
+	return nil
+}
