@@ -42,7 +42,7 @@ func handleProduce(_ context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 			if err != nil {
 				sp.ErrorCode = errorCode(err)
 				if req.Version >= 8 {
-					sp.ErrorMessage = errorMessage(err)
+					sp.ErrorMessage = errorMessage(stripCode(err))
 				}
 				var ke *kerr.Error
 				if !errors.As(err, &ke) || ke.Code == kerr.UnknownServerError.Code || ke.Code == kerr.KafkaStorageError.Code {
@@ -66,6 +66,9 @@ func (b *Broker) produceOne(topic string, index int32, records []byte, acks int1
 	}
 	if isInternalTopic(topic) {
 		return kerr.InvalidTopicException
+	}
+	if t, _ := b.meta.Topic(topic); isReadOnlyMirror(t) {
+		return readOnlyMirrorError(topic)
 	}
 	if len(records) == 0 {
 		return kerr.CorruptMessage

@@ -29,6 +29,10 @@ func handleDeleteRecords(_ context.Context, b *Broker, _ *Session, kreq kmsg.Req
 			switch p, code := b.localPartition(rt.Topic, rp.Partition); {
 			case code != 0:
 				sp.ErrorCode = code
+			case isReadOnlyMirror(topicOrZero(b, rt.Topic)):
+				// The mirror's log start offset follows its source's.
+				b.lg.Info("refused delete records on a mirror topic", "topic", rt.Topic)
+				sp.ErrorCode = kerr.InvalidRequest.Code
 			default:
 				off := rp.Offset
 				hw := p.HighWatermark()

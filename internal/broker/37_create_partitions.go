@@ -30,6 +30,9 @@ func handleCreatePartitions(ctx context.Context, b *Broker, _ *Session, kreq kms
 			if !ok {
 				return kerr.UnknownTopicOrPartition
 			}
+			if isReadOnlyMirror(t) {
+				return fmt.Errorf("%w: the partition count of mirror topic '%s' follows its source topic", kerr.InvalidRequest, rt.Topic)
+			}
 			cur := int32(len(t.Partitions))
 			if rt.Count < cur {
 				return fmt.Errorf("%w: topic currently has %d partitions, which is higher than the requested %d", kerr.InvalidPartitions, cur, rt.Count)

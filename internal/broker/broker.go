@@ -2,16 +2,20 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-kafka/strait/internal/config"
+	"github.com/strait-kafka/strait/internal/group"
 	"github.com/strait-kafka/strait/internal/metadata"
 	"github.com/strait-kafka/strait/internal/partition"
 	"github.com/strait-kafka/strait/internal/storage"
@@ -22,8 +26,11 @@ type Options struct {
 	Config     *config.Broker
 	Meta       metadata.Store
 	Partitions *partition.Manager
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Groups is the group coordinator; without one the group APIs answer
+	// COORDINATOR_NOT_AVAILABLE.
+	Groups *group.Coordinator
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Broker serves the Kafka APIs of one node. Safe for concurrent use: each
@@ -32,6 +39,7 @@ type Broker struct {
 	nodeID int32
 	meta   metadata.Store
 	parts  *partition.Manager
+	groups *group.Coordinator
 	lg     *slog.Logger
 	now    func() time.Time
 	static *config.Broker
@@ -55,10 +63,14 @@ func New(o Options) (*Broker, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Groups == nil {
+		o.Groups = group.New(group.Options{Logger: o.Logger}) // never loaded: COORDINATOR_NOT_AVAILABLE
+	}
 	b := &Broker{
 		nodeID: o.Config.NodeID,
 		meta:   o.Meta,
 		parts:  o.Partitions,
+		groups: o.Groups,
 		lg:     o.Logger,
 		now:    o.Now,
 		static: o.Config,
@@ -176,7 +188,32 @@ func (b *Broker) partitionConfig(dynamic, overrides map[string]string) partition
 		TimestampAfterMaxMs:  i64("message.timestamp.after.max.ms", -1),
 		MinInsyncReplicas:    int32(i64("min.insync.replicas", 1)),
 	}
+	if !strings.Contains(get("cleanup.policy"), "delete") {
+		// Kafka deletes by time and size only under cleanup.policy=delete;
+		// a compacted topic (__consumer_offsets) keeps its segments.
+		pc.Storage.RetentionMs, pc.Storage.RetentionBytes = -1, -1
+	}
 	return pc
+}
+
+// EnsureInternalTopic creates the internal topic name (such as
+// __consumer_offsets) with partitions partitions and configs unless it
+// exists, and returns the partition count it has.
+func (b *Broker) EnsureInternalTopic(ctx context.Context, name string, partitions int32, configs map[string]string) (int32, error) {
+	if t, ok := b.meta.Topic(name); ok {
+		return int32(len(t.Partitions)), nil
+	}
+	rf := min(b.Config().DefaultReplication, int16(len(b.liveBrokerIDs())))
+	t, err := b.createTopic(ctx, topicRequest{Name: name, Partitions: partitions, Replication: rf, Configs: configs})
+	if errors.Is(err, kerr.TopicAlreadyExists) {
+		if t, ok := b.meta.Topic(name); ok {
+			return int32(len(t.Partitions)), nil
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("creating %s: %w", name, err)
+	}
+	return int32(len(t.Partitions)), nil
 }
 
 // Session is the per-connection state a handler may read or set.

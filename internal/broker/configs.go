@@ -140,10 +140,14 @@ func (b *Broker) brokerResource(name string) (string, error) {
 func (b *Broker) replaceConfigs(ctx context.Context, typ kmsg.ConfigResourceType, name string, set map[string]string, validateOnly bool) (changed bool, err error) {
 	switch typ {
 	case kmsg.ConfigResourceTypeTopic:
-		if _, ok := b.meta.Topic(name); !ok {
+		t, ok := b.meta.Topic(name)
+		if !ok {
 			return false, fmt.Errorf("%w: topic '%s' does not exist", kerr.UnknownTopicOrPartition, name)
 		}
 		if err := config.ValidateTopicConfigs(set); err != nil {
+			return false, err
+		}
+		if err := checkMirrorConfigChange(t, set); err != nil {
 			return false, err
 		}
 		if validateOnly {

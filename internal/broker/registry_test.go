@@ -26,7 +26,7 @@ func TestBrokerApiVersionsEqualsRegistry(t *testing.T) {
 			t.Fatalf("api %s advertised %d-%d, registry %+v", kmsg.NameForKey(k.ApiKey), k.MinVersion, k.MaxVersion, a)
 		}
 	}
-	for _, key := range []int16{0, 1, 2, 3, 18, 19, 20, 21, 22, 23, 32, 33, 37, 44, 60} {
+	for _, key := range []int16{0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 32, 33, 37, 42, 44, 47, 60} {
 		if _, ok := registry[key]; !ok {
 			t.Errorf("%s is not registered", kmsg.NameForKey(key))
 		}

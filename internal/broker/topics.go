@@ -51,6 +51,7 @@ type topicRequest struct {
 	Assignment   [][]int32
 	Configs      map[string]string
 	ValidateOnly bool
+	Mirror       *metadata.Mirror // set for mirror topics
 }
 
 // createTopic validates and creates a topic, then opens its partitions
@@ -114,7 +115,7 @@ func (b *Broker) createTopic(ctx context.Context, r topicRequest) (metadata.Topi
 	if r.ValidateOnly {
 		return metadata.Topic{Name: r.Name, Partitions: parts, Configs: r.Configs}, nil
 	}
-	t, err := b.meta.CreateTopic(ctx, metadata.TopicSpec{Name: r.Name, Partitions: parts, Configs: r.Configs})
+	t, err := b.meta.CreateTopic(ctx, metadata.TopicSpec{Name: r.Name, Partitions: parts, Configs: r.Configs, Mirror: r.Mirror})
 	if err != nil {
 		return metadata.Topic{}, err
 	}
@@ -199,4 +200,10 @@ func (b *Broker) reconcileAfter(changed bool, what string) {
 	if err := b.Reconcile(); err != nil {
 		b.lg.Warn("applying "+what, "err", err)
 	}
+}
+
+// topicOrZero returns the topic, or the zero Topic when it does not exist.
+func topicOrZero(b *Broker, name string) metadata.Topic {
+	t, _ := b.meta.Topic(name)
+	return t
 }
