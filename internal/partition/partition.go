@@ -266,6 +266,29 @@ func (p *Partition) SetStartOffset(off int64) error {
 	return nil
 }
 
+// TruncateTo removes every batch at or after off (mirrors follow a
+// truncation at their source). The producer state is rebuilt from the
+// remaining log so that no removed batch counts as a duplicate.
+func (p *Partition) TruncateTo(off int64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return storage.ErrClosed
+	}
+	if err := p.log.TruncateTo(off); err != nil {
+		return err
+	}
+	p.producers = newProducerState()
+	if err := p.log.ScanHeaders(p.log.StartOffset(), func(h record.Header) error {
+		p.producers.update(h)
+		return nil
+	}); err != nil {
+		return err
+	}
+	p.waiters.notify()
+	return nil
+}
+
 // close snapshots the producer state and closes the log.
 func (p *Partition) close() error {
 	p.mu.Lock()
