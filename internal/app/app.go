@@ -23,6 +23,7 @@ import (
 
 	"github.com/strait-kafka/strait/internal/broker"
 	"github.com/strait-kafka/strait/internal/config"
+	"github.com/strait-kafka/strait/internal/group"
 	"github.com/strait-kafka/strait/internal/metadata"
 	"github.com/strait-kafka/strait/internal/partition"
 	"github.com/strait-kafka/strait/internal/rest"
@@ -35,11 +36,12 @@ const MetadataDirName = "__metadata"
 
 // App is a running broker.
 type App struct {
-	cfg  *config.Broker
-	lg   *slog.Logger
-	meta metadata.Store
-	mgr  *partition.Manager
-	brk  *broker.Broker
+	cfg    *config.Broker
+	lg     *slog.Logger
+	meta   metadata.Store
+	mgr    *partition.Manager
+	groups *group.Coordinator
+	brk    *broker.Broker
 
 	kafkaLns []net.Listener
 	httpLns  []net.Listener
@@ -96,12 +98,27 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	a.brk, err = broker.New(broker.Options{Config: cfg, Meta: a.meta, Partitions: a.mgr, Logger: lg})
+	meta := a.meta
+	a.groups = group.New(group.Options{
+		Config: group.ConfigFromBroker(cfg), Partitions: a.mgr, Logger: lg,
+		Topics: func(topic string) (int32, bool) {
+			t, ok := meta.Topic(topic)
+			return int32(len(t.Partitions)), ok
+		},
+	})
+	a.brk, err = broker.New(broker.Options{Config: cfg, Meta: a.meta, Partitions: a.mgr, Groups: a.groups, Logger: lg})
 	if err != nil {
 		return nil, err
 	}
 	if err := a.brk.Reconcile(); err != nil {
 		return nil, fmt.Errorf("opening partitions: %w", err)
+	}
+	n, err := a.brk.EnsureInternalTopic(ctx, group.Topic, cfg.OffsetsTopicPartitions, group.TopicConfigs())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.groups.Load(n); err != nil {
+		return nil, err
 	}
 
 	for _, l := range cfg.Listeners {
@@ -188,8 +205,9 @@ func splitListener(l string) (name, hostport string, err error) {
 }
 
 // Run serves until ctx ends, then shuts down in order: stop accepting and
-// drain connections, stop background loops, close partitions (writing clean
-// shutdown markers and producer snapshots), close the metadata store.
+// drain connections, stop background loops, close the group coordinator,
+// close partitions (writing clean shutdown markers and producer snapshots),
+// close the metadata store.
 func (a *App) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -231,9 +249,10 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); a.brk.Run(runCtx) }()
 	go func() { defer wg.Done(); a.mgr.Run(runCtx) }()
+	go func() { defer wg.Done(); a.groups.Run(runCtx) }()
 
 	var runErr error
 	select {
@@ -261,6 +280,10 @@ func (a *App) closeAll() error {
 	}
 	for _, ln := range a.httpLns {
 		ln.Close()
+	}
+	if a.groups != nil {
+		a.groups.Close()
+		a.groups = nil
 	}
 	if a.mgr != nil {
 		errs = append(errs, a.mgr.Close())

@@ -63,6 +63,13 @@ type Broker struct {
 	GroupMinSessionTimeoutMs int32 // group.min.session.timeout.ms, default 6000
 	GroupMaxSessionTimeoutMs int32 // group.max.session.timeout.ms, default 1800000
 	GroupMaxSize             int32 // group.max.size, default MaxInt32
+	// GroupInitialRebalanceDelayMs is group.initial.rebalance.delay.ms,
+	// default 3000: how long the first rebalance of an empty group waits
+	// for more members.
+	GroupInitialRebalanceDelayMs int32
+	// OffsetMetadataMaxBytes is offset.metadata.max.bytes, default 4096:
+	// the longest metadata string an offset commit may carry.
+	OffsetMetadataMaxBytes int32
 	// Cluster links.
 	ClusterLinkMaxLinks int32  // cluster.link.max.links, default 10
 	ClusterLinkSecret   string // cluster.link.secret (password), default empty

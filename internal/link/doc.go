@@ -22,11 +22,11 @@
 // reported as the mirror's error; if it lasts cluster.link.retry.timeout.ms
 // the mirror becomes FAILED. STOPPED is terminal.
 //
-//	           pause              resume
-//	  ACTIVE ---------> PAUSED ---------> ACTIVE
-//	    |  \                                 (derived: LINK_PAUSED, SOURCE_UNAVAILABLE)
-//	    |   `-- source problem > retry timeout --> FAILED
-//	    `-- promote / failover --> PENDING_STOPPED --> STOPPED
+//	         pause              resume
+//	ACTIVE ---------> PAUSED ---------> ACTIVE
+//	  |  \                                 (derived: LINK_PAUSED, SOURCE_UNAVAILABLE)
+//	  |   `-- source problem > retry timeout --> FAILED
+//	  `-- promote / failover --> PENDING_STOPPED --> STOPPED
 //
 // # Data path
 //

@@ -66,7 +66,7 @@ type runner struct {
 	s        settings
 	parts    map[partKey]*mpart
 	fetchers map[int32]*fetcher
-	sources  map[string]sourceTopic // by source topic name
+	sources  map[string]sourceTopic  // by source topic name
 	problems map[string]topicProblem // by mirror topic
 	// availability
 	failures         int
