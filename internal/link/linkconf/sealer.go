@@ -11,6 +11,7 @@ import (
 	"maps"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Sealed value format (see doc.go).
@@ -24,24 +25,53 @@ const (
 	sealAAD = "strait cluster link config enc:v1"
 )
 
+// maxCachedKeys bounds the Sealer's cache of derived keys.
+const maxCachedKeys = 1024
+
 // Sealer encrypts sensitive link configs for storage with a key derived
 // from the broker's cluster.link.secret. It is safe for concurrent use.
 type Sealer struct {
 	secret string
+	iter   int
+
+	mu sync.Mutex
+	// keys caches derived keys by salt, so that opening the same stored
+	// value again costs no key derivation. Cleared when full.
+	keys map[[sealSaltLen]byte][]byte
 }
 
 // NewSealer returns a Sealer for secret, which may not be empty.
 func NewSealer(secret string) (*Sealer, error) {
+	return newSealer(secret, sealIterations)
+}
+
+// newSealer lets tests use fewer iterations; values it seals open only
+// with the same count.
+func newSealer(secret string, iter int) (*Sealer, error) {
 	if secret == "" {
 		return nil, ErrEmptySecret
 	}
-	return &Sealer{secret: secret}, nil
+	return &Sealer{secret: secret, iter: iter, keys: map[[sealSaltLen]byte][]byte{}}, nil
 }
 
 func (s *Sealer) aead(salt []byte) (cipher.AEAD, error) {
-	key, err := pbkdf2.Key(sha512.New, s.secret, salt, sealIterations, sealKeyLen)
-	if err != nil {
-		return nil, fmt.Errorf("linkconf: deriving the sealing key: %w", err)
+	var k [sealSaltLen]byte
+	copy(k[:], salt)
+	s.mu.Lock()
+	key, ok := s.keys[k]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		key, err = pbkdf2.Key(sha512.New, s.secret, salt, s.iter, sealKeyLen)
+		if err != nil {
+			return nil, fmt.Errorf("linkconf: deriving the sealing key: %w", err)
+		}
+		s.mu.Lock()
+		if len(s.keys) >= maxCachedKeys {
+			clear(s.keys)
+		}
+		s.keys[k] = key
+		s.mu.Unlock()
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {

@@ -1,21 +1,100 @@
 package linkconf
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/pbkdf2"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
+	"sync"
 	"testing"
 )
 
+// newTestSealer makes a Sealer with few iterations, to keep the race
+// detector's tests quick; TestLinkConfSealerFormat checks the real count.
 func newTestSealer(t *testing.T, secret string) *Sealer {
 	t.Helper()
-	s, err := NewSealer(secret)
+	s, err := newSealer(secret, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// The sealed format is exactly what doc.go says: decrypt by hand.
+func TestLinkConfSealerFormat(t *testing.T) {
+	s, err := NewSealer("broker secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := s.Seal("the plain text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(sealed, "enc:v1:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	salt, nonce, ct := raw[:16], raw[16:28], raw[28:]
+	key, err := pbkdf2.Key(sha512.New, "broker secret", salt, 100_000, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := gcm.Open(nil, nonce, ct, []byte("strait cluster link config enc:v1"))
+	if err != nil || string(plain) != "the plain text" {
+		t.Fatalf("decrypting by hand: %q, %v", plain, err)
+	}
+	// A fresh Sealer (no cached key) opens it too.
+	s2, _ := NewSealer("broker secret")
+	if got, err := s2.Open(sealed); err != nil || got != "the plain text" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	// Fewer iterations derive another key.
+	if _, err := newTestSealer(t, "broker secret").Open(sealed); !errors.Is(err, ErrWrongSecret) {
+		t.Errorf("Open with another iteration count = %v", err)
+	}
+}
+
+// Concurrent use (run with -race).
+func TestLinkConfSealerConcurrent(t *testing.T) {
+	s := newTestSealer(t, "secret")
+	sealed, err := s.Seal("v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			v, err := s.Seal("w")
+			if err == nil {
+				_, err = s.Open(v)
+			}
+			if err == nil {
+				_, err = s.Open(sealed)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 func TestLinkConfSealer(t *testing.T) {

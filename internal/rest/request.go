@@ -1,0 +1,177 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// maxBodyBytes bounds a request body.
+const maxBodyBytes = 1 << 20
+
+// configData is Confluent's ConfigData: one name and a nullable value.
+type configData struct {
+	Name  string  `json:"name"`
+	Value *string `json:"value"`
+}
+
+// decodeBody reads r's JSON body into v strictly: unknown fields, trailing
+// data and wrong types are 400s that name the field. An empty body leaves v
+// untouched when optional, and is a 400 otherwise.
+func decodeBody(r *http.Request, v any, optional bool) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return badRequest("reading request body: %v", err)
+	}
+	if len(b) > maxBodyBytes {
+		return badRequest("request body is larger than %d bytes", maxBodyBytes)
+	}
+	return decodeJSON(b, v, optional)
+}
+
+func decodeJSON(b []byte, v any, optional bool) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		if optional {
+			return nil
+		}
+		return badRequest("invalid JSON body: the request needs a body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("invalid JSON body: %s", describeJSONError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest("invalid JSON body: unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// describeJSONError rewords encoding/json's errors so that they name the
+// field as it is spelt on the wire and not the Go type.
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return fmt.Sprintf("field %s: cannot use a JSON %s as %s", te.Field, te.Value, wireType(te.Type.Kind().String()))
+	case errors.As(err, &te):
+		return fmt.Sprintf("cannot use a JSON %s here", te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("%v (at byte %d)", se, se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "unexpected end of JSON input"
+	}
+	// encoding/json reports unknown fields as `json: unknown field "x"`.
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func wireType(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "an integer"
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "a boolean"
+	case kind == "slice":
+		return "an array"
+	case kind == "struct", kind == "map":
+		return "an object"
+	}
+	return kind
+}
+
+// queryBool reads a boolean query parameter; absent or empty is def.
+func queryBool(q url.Values, name string, def bool) (bool, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("invalid value %q for query parameter %s", v, name)
+	}
+	return b, nil
+}
+
+// configMap turns ConfigData entries into a map; names must be present and
+// unique and values non-null. field is the JSON field name for messages.
+func configMap(field string, cs []configData) (map[string]string, error) {
+	m := make(map[string]string, len(cs))
+	for i, c := range cs {
+		if c.Name == "" {
+			return nil, badRequest("%s[%d].name is required", field, i)
+		}
+		if c.Value == nil {
+			return nil, badRequest("%s[%d].value is required (config %q)", field, i, c.Name)
+		}
+		if _, dup := m[c.Name]; dup {
+			return nil, badRequest("%s: config %q is given twice", field, c.Name)
+		}
+		m[c.Name] = *c.Value
+	}
+	return m, nil
+}
+
+// selfURL is the absolute URL of path on the server r was sent to.
+func selfURL(r *http.Request, path string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
+}
+
+// pathOf joins BasePath and escaped path segments.
+func pathOf(segments ...string) string {
+	var b strings.Builder
+	b.WriteString(BasePath)
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+// resourceMeta is a single resource's metadata.
+type resourceMeta struct {
+	Self         string  `json:"self"`
+	ResourceName *string `json:"resource_name,omitempty"`
+}
+
+// listMeta is a list's metadata; Strait never pages, so next is null.
+type listMeta struct {
+	Self string  `json:"self"`
+	Next *string `json:"next"`
+}
+
+// list is every collection's envelope.
+type list[T any] struct {
+	Kind     string   `json:"kind"`
+	Metadata listMeta `json:"metadata"`
+	Data     []T      `json:"data"`
+}
+
+func newList[T any](kind, self string, data []T) list[T] {
+	if data == nil {
+		data = []T{}
+	}
+	return list[T]{Kind: kind, Metadata: listMeta{Self: self}, Data: data}
+}
+
+// related is a link to another resource.
+type related struct {
+	Related string `json:"related"`
+}
+
+func crn(parts ...string) *string {
+	s := "crn:///" + strings.Join(parts, "/")
+	return &s
+}

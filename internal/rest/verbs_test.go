@@ -1,0 +1,36 @@
+package rest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/strait-kafka/strait/internal/link"
+	"github.com/strait-kafka/strait/internal/rest/resttest"
+)
+
+// Every entry of mirrorVerbs gets a route that reaches its Service method.
+func TestRESTMirrorVerbsRouted(t *testing.T) {
+	f := resttest.New("c")
+	f.AddLink(link.LinkInfo{Name: "l"})
+	f.AddMirror(link.MirrorInfo{Link: "l", MirrorTopic: "t", State: link.StateActive})
+	s := New(Options{Links: f})
+	defer s.Close()
+	if len(mirrorVerbs) == 0 {
+		t.Fatal("no mirror verbs")
+	}
+	for _, verb := range sortedVerbs() {
+		before := len(f.Calls())
+		req := httptest.NewRequest("POST", "/kafka/v3/clusters/c/links/l/mirrors:"+verb, strings.NewReader(`{"mirror_topic_names":["t"]}`))
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", verb, rec.Code, rec.Body)
+		}
+		calls := f.Calls()
+		if len(calls) != before+1 || !strings.HasSuffix(calls[len(calls)-1].Method, "Mirrors") {
+			t.Fatalf("%s reached %+v", verb, calls[before:])
+		}
+	}
+}
