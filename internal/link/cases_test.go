@@ -128,7 +128,11 @@ func TestLinkTransactionsAndCompactionGaps(t *testing.T) {
 	// Repeated keys, then compaction: the source log has offset gaps.
 	p := newClient(t, srcAddr, kgo.DefaultProduceTopic("compacted"), kgo.ProducerLinger(0))
 	for i := 0; i < 120; i++ {
-		if err := p.ProduceSync(ctx, &kgo.Record{Key: []byte(fmt.Sprint(i % 7)), Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+		key := fmt.Sprint("unique-", i) // even offsets survive compaction ...
+		if i%2 == 1 {
+			key = "repeated" // ... odd ones are superseded: gaps between survivors
+		}
+		if err := p.ProduceSync(ctx, &kgo.Record{Key: []byte(key), Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -401,8 +405,9 @@ func TestLinkSourceTopicRecreatedFailsWithoutMixing(t *testing.T) {
 		t.Fatal(err)
 	}
 	createTopic(t, srcCl, "doomed", 1, nil)
+	fresh := newClient(t, srcAddr) // one that never knew the old topic ID
 	for i := 0; i < 50; i++ {
-		if err := srcCl.ProduceSync(ctx, &kgo.Record{Topic: "doomed", Value: []byte(fmt.Sprint("new-", i))}).FirstErr(); err != nil {
+		if err := fresh.ProduceSync(ctx, &kgo.Record{Topic: "doomed", Value: []byte(fmt.Sprint("new-", i))}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -334,7 +334,11 @@ func (r *runner) checkSources(topics []metadata.Topic, src map[string]sourceTopi
 				delete(r.problems, t.Name)
 			}
 		} else if p, had := r.problems[t.Name]; !had || p.code != code {
-			r.problems[t.Name] = topicProblem{code: code, message: msg, since: now}
+			since := now
+			if had {
+				since = p.since // the retry timeout runs from the first problem
+			}
+			r.problems[t.Name] = topicProblem{code: code, message: msg, since: since}
 			r.lg.Warn("mirror topic stopped fetching", "topic", t.Name, "error", code, "reason", msg)
 		}
 		r.mu.Unlock()
@@ -482,7 +486,7 @@ func (r *runner) checkAvailability() {
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, s.requestTimeout)
 	defer cancel()
-	_, err := r.adm.BrokerMetadata(ctx)
+	err := r.probe(ctx)
 	if r.ctx.Err() != nil {
 		return
 	}
@@ -503,6 +507,24 @@ func (r *runner) checkAvailability() {
 		r.lg.Warn(fmt.Sprintf("Cluster link %s is not available, moving to degraded state", r.link.Name),
 			"consecutive_failures", r.failures, "err", err)
 	}
+}
+
+// probe asks the source something it must answer itself (franz-go may
+// answer Metadata from its cache): DescribeCluster, or ApiVersions-era
+// Metadata for sources older than Kafka 2.8.
+func (r *runner) probe(ctx context.Context) error {
+	resp, err := kmsg.NewPtrDescribeClusterRequest().RequestWith(ctx, r.cl)
+	switch {
+	case errors.Is(err, kerr.UnsupportedVersion), err != nil && strings.Contains(err.Error(), "broker is too old"):
+		// franz-go does not export its "too old" error; its text is stable.
+		_, err = r.adm.BrokerMetadata(ctx)
+		return err
+	case err != nil:
+		return err
+	case resp.ErrorCode != 0:
+		return kerr.ErrorForCode(resp.ErrorCode)
+	}
+	return nil
 }
 
 func (r *runner) kickRefreshLocked() {
