@@ -24,6 +24,7 @@ import (
 	"github.com/strait-kafka/strait/internal/broker"
 	"github.com/strait-kafka/strait/internal/config"
 	"github.com/strait-kafka/strait/internal/group"
+	"github.com/strait-kafka/strait/internal/link"
 	"github.com/strait-kafka/strait/internal/metadata"
 	"github.com/strait-kafka/strait/internal/partition"
 	"github.com/strait-kafka/strait/internal/rest"
@@ -42,6 +43,8 @@ type App struct {
 	mgr    *partition.Manager
 	groups *group.Coordinator
 	brk    *broker.Broker
+	links  *link.Manager
+	reg    *prometheus.Registry
 
 	kafkaLns []net.Listener
 	httpLns  []net.Listener
@@ -118,6 +121,14 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 		return nil, err
 	}
 	if err := a.groups.Load(n); err != nil {
+		return nil, err
+	}
+	a.reg = prometheus.NewRegistry()
+	a.links, err = link.New(link.Options{
+		Broker: a.brk, Secret: cfg.ClusterLinkSecret, MaxLinks: int(cfg.ClusterLinkMaxLinks),
+		Logger: lg, Registerer: a.reg,
+	})
+	if err != nil {
 		return nil, err
 	}
 
@@ -209,14 +220,16 @@ func splitListener(l string) (name, hostport string, err error) {
 // close partitions (writing clean shutdown markers and producer snapshots),
 // close the metadata store.
 func (a *App) Run(ctx context.Context) error {
-	reg := prometheus.NewRegistry()
+	reg := a.reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newPartitionCollector(a.mgr))
 	srvMetrics := server.NewMetrics(reg)
-	a.httpSrv = &http.Server{
-		Handler:           rest.Handler(rest.Options{Registry: reg, ClusterID: a.ClusterID(), NodeID: a.cfg.NodeID}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	restSrv := rest.New(rest.Options{
+		Registry: reg, ClusterID: a.ClusterID(), NodeID: a.cfg.NodeID,
+		Links: a.links, KafkaAddr: a.KafkaAddrs[0], Logger: a.lg.With("component", "rest"),
+	})
+	defer restSrv.Close()
+	a.httpSrv = &http.Server{Handler: restSrv, ReadHeaderTimeout: 10 * time.Second}
 
 	var wg sync.WaitGroup
 	errs := make(chan error, len(a.kafkaLns)+len(a.httpLns)+1)
@@ -249,7 +262,8 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); a.links.Run(runCtx) }()
 	go func() { defer wg.Done(); a.brk.Run(runCtx) }()
 	go func() { defer wg.Done(); a.mgr.Run(runCtx) }()
 	go func() { defer wg.Done(); a.groups.Run(runCtx) }()
