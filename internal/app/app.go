@@ -126,7 +126,7 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 	a.reg = prometheus.NewRegistry()
 	a.links, err = link.New(link.Options{
 		Broker: a.brk, Secret: cfg.ClusterLinkSecret, MaxLinks: int(cfg.ClusterLinkMaxLinks),
-		Logger: lg, Registerer: a.reg,
+		Logger: lg, Registerer: a.reg, Groups: a.groups,
 	})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/strait-kafka/strait/internal/config"
 )
 
 func init() { register(32, 0, 4, handleDescribeConfigs) }
@@ -62,7 +64,14 @@ func (b *Broker) describeResource(typ kmsg.ConfigResourceType, name string, name
 		if !ok {
 			return nil, fmt.Errorf("%w: topic '%s' does not exist", kerr.UnknownTopicOrPartition, name)
 		}
-		return b.describeTopicConfigs(t.Configs, names, synonyms), nil
+		entries := b.describeTopicConfigs(t.Configs, names, synonyms)
+		if isReadOnlyMirror(t) && wanted(names)(MirrorMarkerConfig) {
+			v := t.Mirror.Link
+			entries = append(entries, configEntry{Name: MirrorMarkerConfig, Value: &v, ReadOnly: true,
+				Source: int8(config.DynamicTopicConfig), Type: int8(config.TypeString),
+				Doc: "The cluster link that writes this mirror topic (read only; absent on ordinary topics)."})
+		}
+		return entries, nil
 	case kmsg.ConfigResourceTypeBroker:
 		if name != "" && name != strconv.Itoa(int(b.nodeID)) {
 			return nil, fmt.Errorf("%w: broker %s is not this broker (%d)", kerr.InvalidRequest, name, b.nodeID)

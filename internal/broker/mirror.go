@@ -19,8 +19,15 @@ import (
 // stoppedState is the mirror state in which a mirror became a normal topic.
 const stoppedState = "STOPPED"
 
+// MirrorMarkerConfig is a read-only entry DescribeConfigs reports on mirror
+// topics that still mirror (value: the link name), so that a cluster link
+// reading this cluster can tell mirrors from ordinary topics.
+const MirrorMarkerConfig = "strait.mirror.link"
+
 // isReadOnlyMirror reports a mirror topic that its link still writes.
-func isReadOnlyMirror(t metadata.Topic) bool { return t.Mirror != nil && t.Mirror.State != stoppedState }
+func isReadOnlyMirror(t metadata.Topic) bool {
+	return t.Mirror != nil && t.Mirror.State != stoppedState
+}
 
 func readOnlyMirrorError(topic string) error {
 	return fmt.Errorf("%w: Cannot append records to read-only mirror topic '%s'", kerr.InvalidRequest, topic)

@@ -12,11 +12,12 @@ import (
 )
 
 // mirrorAlterVerbs are the commands that change the state of mirror
-// topics, each POST .../mirrors:<verb>. Promote and failover are one entry
-// each here (and one in the REST server's table).
+// topics, each POST .../mirrors:<verb> (the REST server has the same table).
 var mirrorAlterVerbs = []struct{ verb, short string }{
 	{"pause", "Pause mirror topics: stop fetching from the source, keep the topics read-only"},
 	{"resume", "Resume paused mirror topics"},
+	{"promote", "Promote mirror topics (planned cutover): only when fully caught up; they become writable for good"},
+	{"failover", "Fail mirror topics over (disaster recovery): stop mirroring now, whatever the lag; they become writable for good"},
 }
 
 func init() { register(newMirrorCommand) }

@@ -100,8 +100,8 @@ type Coordinator struct {
 	clock  Clock
 	timers *deadlines
 
-	// mu guards the fields below; a group's own mu is taken after it, never
-	// before.
+	// mu guards the fields below. It is never held while taking a group's
+	// mu; it may be taken while holding one (to forget a Dead group).
 	mu     sync.RWMutex
 	active bool
 	nparts int32

@@ -103,8 +103,10 @@
 // # Concurrency
 //
 // A Coordinator is safe for concurrent use. Its mu guards the group map;
-// each group has its own mu, always taken after the coordinator's and never
-// while holding another group's. Appends to __consumer_offsets happen with
+// each group has its own mu. Lock order: a group's mu, then the
+// coordinator's (only to forget a Dead group); the coordinator's mu is never
+// held while taking a group's, and no two groups' mu are held at once.
+// Appends to __consumer_offsets happen with
 // the group's mu held, which orders a group's writes. JoinGroup and
 // SyncGroup park on a channel (capacity one, answered exactly once) and
 // return when answered or when their context ends; nothing polls. Run is the

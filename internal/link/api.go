@@ -175,4 +175,8 @@ type Service interface {
 	DescribeMirror(ctx context.Context, link, topic string) (MirrorInfo, error)
 	PauseMirrors(ctx context.Context, link string, topics []string, validateOnly bool) ([]AlterResult, error)
 	ResumeMirrors(ctx context.Context, link string, topics []string, validateOnly bool) ([]AlterResult, error)
+	// PromoteMirrors stops mirrors that are fully caught up (planned cutover).
+	PromoteMirrors(ctx context.Context, link string, topics []string, validateOnly bool) ([]AlterResult, error)
+	// FailoverMirrors stops mirrors whatever their lag (disaster recovery).
+	FailoverMirrors(ctx context.Context, link string, topics []string, validateOnly bool) ([]AlterResult, error)
 }

@@ -26,6 +26,14 @@ type mpart struct {
 	p           *partition.Partition
 	startOffset int64 // where mirroring began (-1 unknown)
 
+	// appendMu is held while a fetch response is applied; fenced (under
+	// appendMu) stops every later append, when the mirror is being stopped.
+	appendMu sync.Mutex
+	fenced   bool
+	// held (under appendMu) suspends appends while the mirror is not
+	// ACTIVE (paused); unlike fenced it can be lifted.
+	held bool
+
 	mu              sync.Mutex
 	lastFetchOffset int64
 	srcHW           int64
@@ -296,6 +304,11 @@ func (f *fetcher) reconcileEpoch(mp *mpart, s settings) error {
 
 // apply handles one partition of a fetch response.
 func (f *fetcher) apply(mp *mpart, fetchOffset int64, rp *kmsg.FetchResponseTopicPartition) error {
+	mp.appendMu.Lock()
+	defer mp.appendMu.Unlock()
+	if mp.fenced || mp.held {
+		return nil
+	}
 	now := f.r.m.now()
 	switch {
 	case rp.ErrorCode == kerr.OffsetOutOfRange.Code:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/strait-kafka/strait/internal/broker"
 	"github.com/strait-kafka/strait/internal/config"
+	"github.com/strait-kafka/strait/internal/group"
 	"github.com/strait-kafka/strait/internal/link"
 	"github.com/strait-kafka/strait/internal/metadata"
 	"github.com/strait-kafka/strait/internal/partition"
@@ -45,12 +46,21 @@ func newDest(t *testing.T, secret string) *dest {
 	lg := logger().With("cluster", "dest")
 	cfg := config.DefaultBroker()
 	cfg.LogDirs = []string{t.TempDir()}
+	cfg.OffsetsTopicPartitions = 3
+	cfg.GroupInitialRebalanceDelayMs = 0
 	meta := metadata.NewMemory("")
 	mgr, err := partition.NewManager(partition.ManagerOptions{Dirs: cfg.LogDirs, Logger: lg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	brk, err := broker.New(broker.Options{Config: cfg, Meta: meta, Partitions: mgr, Logger: lg})
+	groups := group.New(group.Options{
+		Config: group.ConfigFromBroker(cfg), Partitions: mgr, Logger: lg,
+		Topics: func(topic string) (int32, bool) {
+			tp, ok := meta.Topic(topic)
+			return int32(len(tp.Partitions)), ok
+		},
+	})
+	brk, err := broker.New(broker.Options{Config: cfg, Meta: meta, Partitions: mgr, Groups: groups, Logger: lg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,22 +73,31 @@ func newDest(t *testing.T, secret string) *dest {
 	if err := brk.Reconcile(); err != nil {
 		t.Fatal(err)
 	}
-	links, err := link.New(link.Options{Broker: brk, Secret: secret, Logger: lg})
+	n, err := brk.EnsureInternalTopic(context.Background(), group.Topic, cfg.OffsetsTopicPartitions, group.TopicConfigs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groups.Load(n); err != nil {
+		t.Fatal(err)
+	}
+	links, err := link.New(link.Options{Broker: brk, Secret: secret, Logger: lg, Groups: groups})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := server.New(server.Options{Listener: ln, Name: "PLAINTEXT", Broker: brk, Logger: lg,
 		MaxRequestBytes: func() int32 { return 100 << 20 }})
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { _ = srv.Serve(ctx); done <- struct{}{} }()
 	go func() { brk.Run(ctx); done <- struct{}{} }()
 	go func() { links.Run(ctx); done <- struct{}{} }()
+	go func() { groups.Run(ctx); done <- struct{}{} }()
 	t.Cleanup(func() {
 		cancel()
-		for i := 0; i < 3; i++ {
+		for i := 0; i < 4; i++ {
 			<-done
 		}
+		groups.Close()
 		mgr.Close()
 		meta.Close()
 	})

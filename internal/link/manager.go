@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/strait-kafka/strait/internal/broker"
+	"github.com/strait-kafka/strait/internal/group"
 	"github.com/strait-kafka/strait/internal/link/linkconf"
 	"github.com/strait-kafka/strait/internal/metadata"
 )
@@ -32,6 +33,9 @@ type Options struct {
 	Now      func() time.Time
 	// Registerer receives the link metrics (nil: none).
 	Registerer prometheus.Registerer
+	// Groups is this cluster's group coordinator, for consumer offset sync
+	// and for clamping offsets when mirrors stop (nil: neither).
+	Groups *group.Coordinator
 }
 
 // Manager runs the cluster links of this cluster and implements Service.

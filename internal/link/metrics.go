@@ -10,13 +10,15 @@ import (
 // metrics are the link metrics: counters and a histogram updated on the
 // data path, and gauges computed at scrape time from the live state.
 type metrics struct {
-	m        *Manager
-	bytes    *prometheus.CounterVec
-	records  *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	lagDesc  *prometheus.Desc
-	linkDesc *prometheus.Desc
-	topDesc  *prometheus.Desc
+	m       *Manager
+	bytes   *prometheus.CounterVec
+	records *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+	// offsetSyncRounds counts consumer offset sync rounds (all links).
+	offsetSyncRounds prometheus.Counter
+	lagDesc          *prometheus.Desc
+	linkDesc         *prometheus.Desc
+	topDesc          *prometheus.Desc
 }
 
 func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
@@ -32,6 +34,9 @@ func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
 			Name: "strait_link_source_fetch_latency_seconds", Help: "Time a Fetch to the source cluster took (including its long-poll wait), by link.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"link"}),
+		offsetSyncRounds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strait_link_consumer_offset_sync_rounds_total", Help: "Consumer offset sync rounds run by cluster links.",
+		}),
 		lagDesc: prometheus.NewDesc("strait_link_mirror_partition_lag",
 			"Source high watermark last seen minus the mirror's log end offset, in records.", []string{"link", "topic", "partition"}, nil),
 		linkDesc: prometheus.NewDesc("strait_link_state",
@@ -40,7 +45,7 @@ func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
 			"Mirror topics by link and state.", []string{"link", "state"}, nil),
 	}
 	if reg != nil {
-		reg.MustRegister(mt.bytes, mt.records, mt.latency, mt)
+		reg.MustRegister(mt.bytes, mt.records, mt.latency, mt.offsetSyncRounds, mt)
 	}
 	return mt
 }

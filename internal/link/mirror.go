@@ -358,6 +358,10 @@ func (m *Manager) alterMirrors(ctx context.Context, link string, topics []string
 			out = append(out, res)
 			continue
 		}
+		r := m.runner(link)
+		if !validateOnly && probe.State != t.Mirror.State && probe.State != StateActive && r != nil {
+			r.holdTopic(topic, true) // before the state is visible: nothing lands after pause returns
+		}
 		if !validateOnly && probe.State != t.Mirror.State {
 			var opErr *Error
 			err := m.meta.UpdateTopic(ctx, topic, func(tp *metadata.Topic) error {
@@ -377,10 +381,18 @@ func (m *Manager) alterMirrors(ctx context.Context, link string, topics []string
 				} else {
 					res.Err = internalError(err)
 				}
+				if r != nil {
+					if cur, ok := m.meta.Topic(topic); ok && cur.Mirror != nil && cur.Mirror.State == StateActive {
+						r.holdTopic(topic, false)
+					}
+				}
 				out = append(out, res)
 				continue
 			}
 			changed = true
+			if probe.State == StateActive && r != nil {
+				r.holdTopic(topic, false)
+			}
 			m.lg.Info("mirror topic state changed", "link", link, "topic", topic, "state", probe.State)
 		}
 		if t2, ok := m.meta.Topic(topic); ok && t2.Mirror != nil {

@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/strait-kafka/strait/internal/group"
+	"github.com/strait-kafka/strait/internal/link/linkconf"
 	"github.com/strait-kafka/strait/internal/metadata"
 )
 
@@ -76,6 +78,9 @@ type runner struct {
 	availMsg         string
 	pausedSince      time.Time
 	tasks            map[string]TaskStatus
+	// synced is the last offset written per destination group and
+	// partition by the offset sync.
+	synced map[string]map[group.TopicPartition]int64
 }
 
 func newRunner(m *Manager, l metadata.Link) (*runner, error) {
@@ -97,7 +102,7 @@ func newRunner(m *Manager, l metadata.Link) (*runner, error) {
 		link: l, s: s,
 		parts: make(map[partKey]*mpart), fetchers: make(map[int32]*fetcher),
 		sources: make(map[string]sourceTopic), problems: make(map[string]topicProblem),
-		tasks: make(map[string]TaskStatus),
+		tasks: make(map[string]TaskStatus), synced: make(map[string]map[group.TopicPartition]int64),
 	}
 	if s.paused {
 		r.pausedSince = time.UnixMilli(l.CreatedMs)
@@ -192,6 +197,8 @@ func (r *runner) control() {
 	avail := time.NewTimer(0)
 	cfgSync := time.NewTimer(s.topicConfigSync)
 	housekeeping := time.NewTicker(time.Second)
+	offsetSync := time.NewTimer(0)
+	defer offsetSync.Stop()
 	defer refresh.Stop()
 	defer avail.Stop()
 	defer cfgSync.Stop()
@@ -221,8 +228,13 @@ func (r *runner) control() {
 		case <-housekeeping.C:
 			r.failExpiredProblems()
 			r.assign()
+			r.m.completeStops(r.ctx, r.link.Name, r)
 		case <-r.notify:
 			r.assign()
+			r.m.completeStops(r.ctx, r.link.Name, r)
+		case <-offsetSync.C:
+			r.syncOffsets()
+			offsetSync.Reset(r.settings().conf.ConsumerOffsetSyncInterval)
 		}
 	}
 }
@@ -267,6 +279,7 @@ func (r *runner) refreshSource() {
 		}
 	}
 	r.assign()
+	r.autoCreateMirrors()
 }
 
 // sourceMetadata asks the source for the topics' IDs and leaders.
@@ -431,6 +444,7 @@ func (r *runner) assign() {
 					start = m.StartOffsets[i]
 				}
 				mp = newMpart(t.Name, int32(i), m.SourceTopic, m.SourceTopicID, p, start)
+				mp.held = m.State != StateActive // not yet shared: no lock needed
 				r.parts[k] = mp
 			}
 			if !active || !known || i >= len(st.leaders) || st.leaders[i] < 0 {
@@ -553,6 +567,38 @@ func classifyLinkError(err error) string {
 	}
 }
 
+// holdTopic suspends (or resumes) appends to a topic's mirror partitions;
+// when it returns, no fetch response is being applied to them.
+func (r *runner) holdTopic(topic string, hold bool) {
+	for _, mp := range r.topicParts(topic) {
+		mp.appendMu.Lock()
+		mp.held = hold
+		mp.appendMu.Unlock()
+	}
+}
+
+func (r *runner) topicParts(topic string) []*mpart {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var mps []*mpart
+	for k, mp := range r.parts {
+		if k.topic == topic {
+			mps = append(mps, mp)
+		}
+	}
+	return mps
+}
+
+// fenceTopic stops every append to the topic's mirror partitions; when it
+// returns, no fetch response is being applied to them and none will be.
+func (r *runner) fenceTopic(topic string) {
+	for _, mp := range r.topicParts(topic) {
+		mp.appendMu.Lock()
+		mp.fenced = true
+		mp.appendMu.Unlock()
+	}
+}
+
 // status summarises the link's health.
 func (r *runner) status() runnerStatus {
 	r.mu.Lock()
@@ -570,6 +616,24 @@ func (r *runner) status() runnerStatus {
 			ts = TaskStatus{Name: name, State: TaskStateNotConfigured}
 		}
 		switch {
+		case name == TaskConsumerOffsetSync && !r.s.conf.ConsumerOffsetSync,
+			name == TaskAutoCreateMirror && !r.s.conf.AutoCreateMirrorTopics:
+			ts = TaskStatus{Name: name, State: TaskStateNotConfigured}
+		case name == TaskConsumerOffsetSync || name == TaskAutoCreateMirror:
+			if p := linkconf.TaskProblems(r.s.conf)[name]; p != "" {
+				ts = TaskStatus{Name: name, State: TaskStateInError, Errors: []TaskError{{Code: "MISCONFIGURATION_ERROR", Message: p}}}
+			} else if !ok {
+				ts = TaskStatus{Name: name, State: TaskStateActive}
+			}
+		}
+		if name == TaskAclSync && r.s.conf.ACLSync {
+			msg := "ACL sync is not supported by Strait yet: ACLs are not enforced by this broker"
+			if p := linkconf.TaskProblems(r.s.conf)[TaskAclSync]; p != "" {
+				msg = p
+			}
+			ts = TaskStatus{Name: name, State: TaskStateInError, Errors: []TaskError{{Code: "MISCONFIGURATION_ERROR", Message: msg}}}
+		}
+		switch {
 		case ts.State == TaskStateNotConfigured:
 		case r.s.paused:
 			ts.State = TaskStateLinkPaused
@@ -579,6 +643,13 @@ func (r *runner) status() runnerStatus {
 		st.tasks = append(st.tasks, ts)
 	}
 	return st
+}
+
+// setTaskState records a task's state directly (e.g. NOT_CONFIGURED).
+func (r *runner) setTaskState(name, state string, errs []TaskError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tasks[name] = TaskStatus{Name: name, State: state, Errors: errs}
 }
 
 // setTask records a task's state and last error.

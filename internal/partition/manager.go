@@ -177,6 +177,9 @@ func (m *Manager) Reconcile(want []Assignment) error {
 			if p.Config() != a.Config {
 				p.SetConfig(a.Config)
 			}
+			if p.LeaderEpoch() != a.LeaderEpoch {
+				p.SetLeaderEpoch(a.LeaderEpoch)
+			}
 			continue
 		}
 		p, err := m.openLocked(a)

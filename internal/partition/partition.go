@@ -117,6 +117,15 @@ func (p *Partition) Config() Config {
 	return p.cfg
 }
 
+// SetLeaderEpoch moves the partition to a new leader epoch (from the
+// metadata): later appends are stamped with it and fetches are fenced by it.
+func (p *Partition) SetLeaderEpoch(epoch int32) {
+	p.mu.Lock()
+	p.leaderEpoch = epoch
+	p.mu.Unlock()
+	p.waiters.notify()
+}
+
 // SetConfig applies a new configuration live.
 func (p *Partition) SetConfig(cfg Config) {
 	p.mu.Lock()

@@ -21,8 +21,10 @@ type alterMirrorsFunc func(svc link.Service, ctx context.Context, linkName strin
 // the Service method applying it. A new verb (promote, failover) is one line
 // here once link.Service has the method.
 var mirrorVerbs = map[string]alterMirrorsFunc{
-	"pause":  link.Service.PauseMirrors,
-	"resume": link.Service.ResumeMirrors,
+	"pause":    link.Service.PauseMirrors,
+	"promote":  link.Service.PromoteMirrors,
+	"failover": link.Service.FailoverMirrors,
+	"resume":   link.Service.ResumeMirrors,
 }
 
 func sortedVerbs() []string {

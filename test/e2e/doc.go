@@ -10,10 +10,17 @@
 //     record must be present byte for byte at the offset it was acknowledged
 //     at, offsets must be dense, no record may appear twice, and every record
 //     in the log, acknowledged or not, must be one that was sent, intact.
+//
 //   - TestE2EGracefulRestart: SIGTERM must end the process by itself with
 //     status 0; after a restart the data, the cluster ID and the topic ID are
 //     unchanged and appends continue at the old log end.
 //
-// Consumers read partitions directly (no consumer groups) from the start to
-// the end offsets the broker reports.
+//   - TestE2EGroup...: groups commit offsets (as members and as an admin);
+//     after SIGTERM and restart, and after SIGKILL and restart, a new member
+//     of each group starts exactly at its committed offsets, and a group that
+//     was committing when killed has its last acknowledged commit (or the
+//     one in flight).
+//
+// Other consumers read partitions directly from the start to the end
+// offsets the broker reports.
 package e2e

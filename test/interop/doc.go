@@ -26,7 +26,10 @@
 // exits non-zero with its reason on stderr. The Go tests check that every
 // record read back equals the one sent, at the offset it was acknowledged at.
 //
-// Consumer groups are not part of this milestone, so consumers here assign
-// partitions themselves and commit nothing. KafkaJS has no consumer without a
-// group; what it produces is read back with franz-go until groups exist.
+// The produce/consume cases assign partitions themselves and commit
+// nothing. The group cases (groups_test.go) run real group members:
+// confluent-kafka-python members steered through stdin (join, rebalance as
+// members come and go, commit, leave), one-shot kafka-python and KafkaJS
+// group consumers that must resume at their committed offsets, kcat -G, and
+// franz-go with the cooperative-sticky balancer (KIP-429).
 package interop

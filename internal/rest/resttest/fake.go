@@ -306,6 +306,14 @@ func (f *Fake) PauseMirrors(_ context.Context, linkName string, topics []string,
 }
 
 // ResumeMirrors implements link.Service.
+func (f *Fake) PromoteMirrors(_ context.Context, linkName string, topics []string, validateOnly bool) ([]link.AlterResult, error) {
+	return f.alter("PromoteMirrors", link.StateStopped, linkName, topics, validateOnly)
+}
+
+func (f *Fake) FailoverMirrors(_ context.Context, linkName string, topics []string, validateOnly bool) ([]link.AlterResult, error) {
+	return f.alter("FailoverMirrors", link.StateStopped, linkName, topics, validateOnly)
+}
+
 func (f *Fake) ResumeMirrors(_ context.Context, linkName string, topics []string, validateOnly bool) ([]link.AlterResult, error) {
 	return f.alter("ResumeMirrors", link.StateActive, linkName, topics, validateOnly)
 }
