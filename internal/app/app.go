@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,9 +30,6 @@ import (
 	"github.com/strait-kafka/strait/internal/server"
 )
 
-// MetadataDirName is the directory under the first log dir that holds the
-// embedded metadata store when metadata.log.dir is not set.
-const MetadataDirName = "__metadata"
 
 // App is a running broker.
 type App struct {
@@ -83,11 +79,7 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 	} else if len(cfg.MetadataEndpoints) > 0 {
 		a.meta, err = metadata.OpenRemote(ctx, metadata.RemoteConfig{Endpoints: cfg.MetadataEndpoints, Logger: lg})
 	} else {
-		dir := cfg.MetadataLogDir
-		if dir == "" {
-			dir = filepath.Join(cfg.LogDirs[0], MetadataDirName)
-		}
-		a.meta, err = metadata.OpenEmbedded(ctx, metadata.EmbeddedConfig{Dir: dir, Logger: lg})
+		a.meta, err = metadata.OpenEmbedded(ctx, metadata.EmbeddedConfig{Dir: cfg.MetadataLogDir, Logger: lg})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)

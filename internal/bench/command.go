@@ -13,19 +13,22 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// NewCommand returns the `bench` command with its `produce` and `consume`
-// subcommands.
+// NewCommand returns the `bench` command with its `produce`, `consume`,
+// `mirror` and `stop` subcommands.
 func NewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
-		Short: "Measure produce and consume throughput and latency against a Kafka cluster",
+		Short: "Measure produce, consume and cluster-link throughput and latency",
 		Long: `Load generators for Strait or any Kafka-compatible cluster.
 
 Run "strait bench produce" to write records and then "strait bench consume"
 to read them back. Ctrl-C ends a run early and still prints its results.
+"strait bench mirror" measures a cluster link between two clusters (mirror
+catch-up against a plain consumer, then end-to-end lag), and "strait bench
+stop" the promotion or failover of many mirror topics in one call.
 MB is 10^6 bytes, MiB 2^20 bytes.`,
 	}
-	cmd.AddCommand(newProduceCommand(), newConsumeCommand())
+	cmd.AddCommand(newProduceCommand(), newConsumeCommand(), newMirrorCommand(), newStopCommand())
 	return cmd
 }
 

@@ -27,7 +27,7 @@ func newMirrorCommand(g *Globals) *cobra.Command {
 		Use:   "mirror",
 		Short: "Manage mirror topics of cluster links (through the REST API at --url)",
 	}
-	cmd.AddCommand(newMirrorCreate(g), newMirrorList(g), newMirrorDescribe(g))
+	cmd.AddCommand(newMirrorCreate(g), newMirrorList(g), newMirrorDescribe(g), newMirrorWait(g))
 	for _, v := range mirrorAlterVerbs {
 		cmd.AddCommand(newMirrorAlter(g, v.verb, v.short))
 	}

@@ -400,6 +400,7 @@ func produceLines(cmd *cobra.Command, g *Globals, topic, keySep string) error {
 }
 
 type consumeOptions struct {
+	group         string
 	fromBeginning bool
 	printOffsets  bool
 	printKey      bool
@@ -416,9 +417,15 @@ func newTopicConsume(g *Globals) *cobra.Command {
 the partitions directly (no consumer group). Without --from-beginning it starts
 at the end and prints only new records. It runs until --max-messages records
 were printed, or until Ctrl-C. With -o json each record is one JSON object per
-line.`,
+line.
+
+With --group it consumes as a member of that consumer group instead: it starts
+at the group's committed offsets (or, for partitions without one, where
+--from-beginning says) and, when it exits, commits exactly the records it
+printed, so the next member of the group starts right after them.`,
 		Example: `  strait topic consume orders --from-beginning
-  strait topic consume orders --from-beginning --print-offsets --print-key --max-messages 10`,
+  strait topic consume orders --from-beginning --print-offsets --print-key --max-messages 10
+  strait topic consume orders --group billing --from-beginning --max-messages 100`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.maxMessages < 0 {
@@ -432,6 +439,7 @@ line.`,
 	cmd.Flags().BoolVar(&o.printKey, "print-key", false, "print KEY<SEP>VALUE")
 	cmd.Flags().StringVar(&o.keySep, "key-separator", "\t", "separator between key and value with --print-key")
 	cmd.Flags().IntVar(&o.maxMessages, "max-messages", 0, "exit after this many records (0: never)")
+	cmd.Flags().StringVar(&o.group, "group", "", "consume as a member of this consumer group, starting at its committed offsets and committing exactly the records printed")
 	return cmd
 }
 
@@ -461,11 +469,30 @@ func consume(cmd *cobra.Command, g *Globals, topic string, o consumeOptions) err
 	if o.fromBeginning {
 		start = kgo.NewOffset().AtStart()
 	}
-	cl, adm, err := g.Kafka(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start))
+	opts := []kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start)}
+	if o.group != "" {
+		opts = append(opts, kgo.ConsumerGroup(o.group), kgo.DisableAutoCommit())
+	}
+	cl, adm, err := g.Kafka(opts...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	// With a group, exactly the printed records are committed on the way
+	// out, so the next member starts right after the last printed one.
+	var printedRecs []*kgo.Record
+	if o.group != "" {
+		defer func() {
+			if len(printedRecs) == 0 {
+				return
+			}
+			cctx, cancel := g.Context()
+			defer cancel()
+			if err := cl.CommitRecords(cctx, printedRecs...); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "strait: committing offsets of group %s: %v\n", o.group, err)
+			}
+		}()
+	}
 	checkCtx, cancel := g.Context()
 	_, err = topicDetail(checkCtx, adm, topic)
 	cancel()
@@ -511,6 +538,9 @@ func consume(cmd *cobra.Command, g *Globals, topic string, o consumeOptions) err
 				w.WriteByte('\n')
 			}
 			printed++
+			if o.group != "" {
+				printedRecs = append(printedRecs, r)
+			}
 			if o.maxMessages > 0 && printed >= o.maxMessages {
 				return w.Flush()
 			}

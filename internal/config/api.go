@@ -9,7 +9,7 @@ type Broker struct {
 	AdvertisedListeners   []string // advertised.listeners, default = listeners
 	HTTPListeners         []string // http.listeners, default http://127.0.0.1:8090
 	LogDirs               []string // log.dirs (alias log.dir), default ./strait-data
-	MetadataLogDir        string   // metadata.log.dir, default = first log dir
+	MetadataLogDir        string   // metadata.log.dir, default = __metadata in the first log dir
 	MetadataEndpoints     []string // metadata.endpoints: external etcd; empty = embedded
 	NumPartitions         int32    // num.partitions, default 1
 	DefaultReplication    int16    // default.replication.factor, default 1

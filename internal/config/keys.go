@@ -2,6 +2,7 @@ package config
 
 import (
 	"maps"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -413,13 +414,17 @@ func DefaultBroker() *Broker {
 	return b
 }
 
+// MetadataDirName is the directory inside the first log directory that holds
+// the embedded metadata store when metadata.log.dir is not set.
+const MetadataDirName = "__metadata"
+
 // resolveDerived fills the keys whose default is another key's value.
 func (b *Broker) resolveDerived() {
 	if len(b.AdvertisedListeners) == 0 {
 		b.AdvertisedListeners = slices.Clone(b.Listeners)
 	}
 	if b.MetadataLogDir == "" && len(b.LogDirs) > 0 {
-		b.MetadataLogDir = b.LogDirs[0]
+		b.MetadataLogDir = filepath.Join(b.LogDirs[0], MetadataDirName)
 	}
 }
 

@@ -46,7 +46,7 @@ func TestConfigLoadDefaults(t *testing.T) {
 		{"advertised.listeners", b.AdvertisedListeners, []string{"PLAINTEXT://127.0.0.1:9092"}},
 		{"http.listeners", b.HTTPListeners, []string{"http://127.0.0.1:8090"}},
 		{"log.dirs", b.LogDirs, []string{"./strait-data"}},
-		{"metadata.log.dir", b.MetadataLogDir, "./strait-data"},
+		{"metadata.log.dir", b.MetadataLogDir, "strait-data/__metadata"},
 		{"metadata.endpoints", len(b.MetadataEndpoints), 0},
 		{"message.max.bytes", b.MessageMaxBytes, int32(1048588)},
 		{"log.segment.bytes", b.SegmentBytes, int64(1 << 30)},
@@ -141,10 +141,10 @@ func TestConfigLoadAliases(t *testing.T) {
 		{name: "flag broker.id beats file node.id", file: "node.id=8", flags: map[string]string{"broker.id": "9"},
 			check: func(b *Broker) (any, any) { return b.NodeID, int32(9) }},
 		{name: "log.dir", file: "log.dir=/a",
-			check: func(b *Broker) (any, any) { return []any{b.LogDirs, b.MetadataLogDir}, []any{[]string{"/a"}, "/a"} }},
+			check: func(b *Broker) (any, any) { return []any{b.LogDirs, b.MetadataLogDir}, []any{[]string{"/a"}, "/a/__metadata"} }},
 		{name: "log.dirs beats log.dir", file: "log.dirs=/b,/c\nlog.dir=/a",
 			check: func(b *Broker) (any, any) {
-				return []any{b.LogDirs, b.MetadataLogDir}, []any{[]string{"/b", "/c"}, "/b"}
+				return []any{b.LogDirs, b.MetadataLogDir}, []any{[]string{"/b", "/c"}, "/b/__metadata"}
 			}},
 	}
 	for _, tc := range cases {

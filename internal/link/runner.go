@@ -189,20 +189,44 @@ func (r *runner) settings() settings {
 	return r.s
 }
 
-// control is the runner's main loop.
+// control is the runner's main loop. It owns two more goroutines, joined
+// before it returns: one for the tasks that talk to the source (metadata
+// refresh and auto-create, topic config sync, consumer offset sync), which
+// may each wait up to request.timeout.ms on a slow or lost source, and one
+// for the availability checks. The loop itself only does local work
+// (assignment, failing mirrors whose problems outlived the retry timeout,
+// completing stops), so a lost source never delays a failover.
 func (r *runner) control() {
 	defer r.stopFetchers()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); r.sourceTasks() }()
+	go func() { defer wg.Done(); r.availabilityLoop() }()
+	defer wg.Wait()
+	housekeeping := time.NewTicker(time.Second)
+	defer housekeeping.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-housekeeping.C:
+			r.failExpiredProblems()
+		case <-r.notify:
+		}
+		r.assign()
+		r.m.completeStops(r.ctx, r.link.Name, r)
+	}
+}
+
+// sourceTasks runs the periodic tasks that read the source.
+func (r *runner) sourceTasks() {
 	s := r.settings()
 	refresh := time.NewTimer(0)
-	avail := time.NewTimer(0)
 	cfgSync := time.NewTimer(s.topicConfigSync)
-	housekeeping := time.NewTicker(time.Second)
 	offsetSync := time.NewTimer(0)
-	defer offsetSync.Stop()
 	defer refresh.Stop()
-	defer avail.Stop()
 	defer cfgSync.Stop()
-	defer housekeeping.Stop()
+	defer offsetSync.Stop()
 	for {
 		select {
 		case <-r.ctx.Done():
@@ -219,22 +243,27 @@ func (r *runner) control() {
 				}
 			}
 			refresh.Reset(r.settings().metadataMaxAge)
-		case <-avail.C:
-			r.checkAvailability()
-			avail.Reset(r.settings().availabilityCheck)
 		case <-cfgSync.C:
 			r.syncTopicConfigs()
 			cfgSync.Reset(r.settings().topicConfigSync)
-		case <-housekeeping.C:
-			r.failExpiredProblems()
-			r.assign()
-			r.m.completeStops(r.ctx, r.link.Name, r)
-		case <-r.notify:
-			r.assign()
-			r.m.completeStops(r.ctx, r.link.Name, r)
 		case <-offsetSync.C:
 			r.syncOffsets()
 			offsetSync.Reset(r.settings().conf.ConsumerOffsetSyncInterval)
+		}
+	}
+}
+
+// availabilityLoop probes the source every availability.check.ms.
+func (r *runner) availabilityLoop() {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+			r.checkAvailability()
+			t.Reset(r.settings().availabilityCheck)
 		}
 	}
 }
@@ -498,7 +527,10 @@ func (r *runner) checkAvailability() {
 	if s.paused {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, s.requestTimeout)
+	// A probe that cannot answer within its own period counts as failed;
+	// otherwise a lost source (connections timing out, not refused) would
+	// take threshold x request.timeout.ms to notice.
+	ctx, cancel := context.WithTimeout(r.ctx, min(s.requestTimeout, s.availabilityCheck))
 	defer cancel()
 	err := r.probe(ctx)
 	if r.ctx.Err() != nil {
@@ -546,6 +578,14 @@ func (r *runner) kickRefreshLocked() {
 	case r.kick <- struct{}{}:
 	default:
 	}
+}
+
+// availability returns the current run of failed availability checks and
+// the last error.
+func (r *runner) availability() (int, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.failures, r.availMsg
 }
 
 // classifyLinkError maps a source error to Confluent's link_error values.

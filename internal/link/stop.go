@@ -31,6 +31,9 @@ import (
 const (
 	stopPromote  = "promote"
 	stopFailover = "failover"
+	// promoteProbeTimeout bounds promote's own check that the source
+	// answers, so that a promote against a lost source fails promptly.
+	promoteProbeTimeout = 5 * time.Second
 )
 
 // PromoteMirrors promotes mirrors after checking they are fully caught up.
@@ -140,11 +143,17 @@ func (m *Manager) checkPromote(ctx context.Context, r *runner, t metadata.Topic,
 	if s.paused {
 		return nil, badRequest("Cannot promote mirror topic '%s': cluster link '%s' is paused", t.Name, t.Mirror.Link)
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
-	defer cancel()
-	if err := r.probe(cctx); err != nil {
+	if failures, last := r.availability(); failures > 0 {
+		return nil, badRequest("Cannot promote mirror topic '%s': the source cluster is not reachable: the last %d availability checks failed: %s", t.Name, failures, last)
+	}
+	probeCtx, cancelProbe := context.WithTimeout(ctx, min(s.requestTimeout, promoteProbeTimeout))
+	err := r.probe(probeCtx)
+	cancelProbe()
+	if err != nil {
 		return nil, badRequest("Cannot promote mirror topic '%s': the source cluster is not reachable: %v", t.Name, err)
 	}
+	cctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
+	defer cancel()
 	ends, err := r.adm.ListEndOffsets(cctx, t.Mirror.SourceTopic)
 	if err != nil {
 		return nil, badRequest("Cannot promote mirror topic '%s': cannot read the source topic's end offsets: %v", t.Name, err)
