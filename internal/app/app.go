@@ -30,7 +30,6 @@ import (
 	"github.com/strait-kafka/strait/internal/server"
 )
 
-
 // App is a running broker.
 type App struct {
 	cfg    *config.Broker

@@ -141,7 +141,9 @@ func TestConfigLoadAliases(t *testing.T) {
 		{name: "flag broker.id beats file node.id", file: "node.id=8", flags: map[string]string{"broker.id": "9"},
 			check: func(b *Broker) (any, any) { return b.NodeID, int32(9) }},
 		{name: "log.dir", file: "log.dir=/a",
-			check: func(b *Broker) (any, any) { return []any{b.LogDirs, b.MetadataLogDir}, []any{[]string{"/a"}, "/a/__metadata"} }},
+			check: func(b *Broker) (any, any) {
+				return []any{b.LogDirs, b.MetadataLogDir}, []any{[]string{"/a"}, "/a/__metadata"}
+			}},
 		{name: "log.dirs beats log.dir", file: "log.dirs=/b,/c\nlog.dir=/a",
 			check: func(b *Broker) (any, any) {
 				return []any{b.LogDirs, b.MetadataLogDir}, []any{[]string{"/b", "/c"}, "/b/__metadata"}
