@@ -350,16 +350,19 @@ func (f *fetcher) apply(mp *mpart, fetchOffset int64, rp *kmsg.FetchResponseTopi
 }
 
 // appendBatches appends the whole batches of a fetched record set that end
-// at or after the local log end, verbatim. It returns the bytes and records
+// at or after the local log end, verbatim. Batches that end before it can
+// only lead the set, so the kept ones are one contiguous run of the
+// response, appended without copying. It returns the bytes and records
 // appended.
 func (f *fetcher) appendBatches(mp *mpart, set []byte) (int, int, error) {
 	l := mp.p.Log()
 	end := l.NextOffset()
 	var (
-		out     []byte
-		records int
+		from, to = -1, -1 // the kept run: set[from:to]
+		records  int
 	)
 	for rest := set; len(rest) > 0; {
+		pos := len(set) - len(rest)
 		batch, r, h, err := record.Next(rest)
 		if errors.Is(err, record.ErrShort) {
 			break // a partial batch at the end of a fetch response
@@ -369,10 +372,13 @@ func (f *fetcher) appendBatches(mp *mpart, set []byte) (int, int, error) {
 		}
 		rest = r
 		if h.LastOffset() < end {
+			if from >= 0 {
+				return 0, 0, fmt.Errorf("source batches out of order at offset %d", h.BaseOffset)
+			}
 			continue
 		}
 		if h.BaseOffset < end {
-			if l.NextOffset() != l.StartOffset() || len(out) > 0 {
+			if l.NextOffset() != l.StartOffset() || from >= 0 {
 				// Our log ends inside a source batch: the logs diverged.
 				mp.mu.Lock()
 				mp.validated = false
@@ -389,14 +395,17 @@ func (f *fetcher) appendBatches(mp *mpart, set []byte) (int, int, error) {
 		if _, err := record.Validate(batch); err != nil {
 			return 0, 0, fmt.Errorf("source batch at offset %d: %w", h.BaseOffset, err)
 		}
-		out = append(out, batch...)
+		if from < 0 {
+			from = pos
+		}
+		to = pos + len(batch)
 		records += int(h.NumRecords)
 		end = h.LastOffset() + 1
 	}
-	if len(out) == 0 {
+	if from < 0 {
 		return 0, 0, nil
 	}
-	if _, err := mp.p.AppendVerbatim(out, -1); err != nil {
+	if _, err := mp.p.AppendVerbatim(set[from:to], -1); err != nil {
 		if errors.Is(err, storage.ErrOutOfOrder) {
 			mp.mu.Lock()
 			mp.validated = false
@@ -404,7 +413,7 @@ func (f *fetcher) appendBatches(mp *mpart, set []byte) (int, int, error) {
 		}
 		return 0, 0, err
 	}
-	return len(out), records, nil
+	return to - from, records, nil
 }
 
 // outOfRange handles OFFSET_OUT_OF_RANGE: the source's log moved past the

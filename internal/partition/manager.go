@@ -55,6 +55,10 @@ type Manager struct {
 
 	mu    sync.RWMutex
 	parts map[TP]*Partition
+	// swept is set once the log directories were swept for partition
+	// directories no assignment claims (done at the first Reconcile; later
+	// deletions go through parts, so the sweep never needs repeating).
+	swept bool
 }
 
 // NewManager makes a manager; call Reconcile to open partitions.
@@ -117,9 +121,11 @@ func parseDirName(name string) (string, int32, bool) {
 
 // Reconcile makes the set of open partitions equal to want: partitions that
 // exist on disk for the same topic ID are opened (and recovered), missing ones
-// are created, configs are updated live, and partitions that are no longer
-// assigned — or whose directory belongs to an older incarnation of the topic
-// — are deleted from disk.
+// are created, configs and leader epochs are updated live, and partitions
+// that are no longer assigned — or whose directory belongs to an older
+// incarnation of the topic — are deleted from disk. The first call also
+// removes partition directories no assignment claims; later calls work in
+// memory only, apart from the partitions they open or delete.
 func (m *Manager) Reconcile(want []Assignment) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -140,8 +146,8 @@ func (m *Manager) Reconcile(want []Assignment) error {
 		}
 	}
 	// Directories on disk that no assignment claims (stale incarnations,
-	// deleted topics while we were down).
-	for _, d := range m.opts.Dirs {
+	// topics deleted while we were down): once, at start.
+	for _, d := range m.sweepDirsLocked() {
 		ents, err := os.ReadDir(d)
 		if err != nil {
 			errs = append(errs, err)
@@ -192,14 +198,34 @@ func (m *Manager) Reconcile(want []Assignment) error {
 	return errors.Join(errs...)
 }
 
+// sweepDirsLocked returns the log directories to sweep: all of them the
+// first time, none afterwards.
+func (m *Manager) sweepDirsLocked() []string {
+	if m.swept {
+		return nil
+	}
+	m.swept = true
+	return m.opts.Dirs
+}
+
 func (m *Manager) openLocked(a Assignment) (*Partition, error) {
 	name := dirName(a.Topic, a.Index)
 	var dir string
 	for _, d := range m.opts.Dirs {
-		if _, err := os.Stat(filepath.Join(d, name)); err == nil {
-			dir = filepath.Join(d, name)
-			break
+		path := filepath.Join(d, name)
+		if _, err := os.Stat(path); err != nil {
+			continue
 		}
+		if id, err := readTopicID(path); err != nil || id != a.TopicID {
+			// Another incarnation's data must never become this topic's.
+			m.lg.Info("removing partition directory of another topic incarnation", "dir", path)
+			if err := os.RemoveAll(path); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		dir = path
+		break
 	}
 	if dir == "" {
 		dir = filepath.Join(m.leastLoadedDirLocked(), name)
