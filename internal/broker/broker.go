@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,8 +52,11 @@ type Broker struct {
 
 	pids pidAllocator
 
-	// reconcileMu serialises Reconcile so that metadata changes are applied in order.
+	// reconcileMu serialises Reconcile so that metadata changes are applied
+	// in order, and guards the derived-config cache below.
 	reconcileMu sync.Mutex
+	pcCache     map[string]cachedConfig // by topic name
+	pcDyn       string                  // fingerprint of the dynamic configs pcCache was built with
 }
 
 // New builds a broker. Call Reconcile once before serving.
@@ -130,8 +134,19 @@ func (b *Broker) Reconcile() error {
 	}
 	var want []partition.Assignment
 	dyn := b.dynamicDefaults()
+	dynKey := fingerprint(dyn)
+	if b.pcCache == nil || dynKey != b.pcDyn {
+		b.pcCache, b.pcDyn = map[string]cachedConfig{}, dynKey
+	}
+	seen := make(map[string]bool)
 	for _, t := range b.meta.Topics() {
-		pc := b.partitionConfig(dyn, t.Configs)
+		seen[t.Name] = true
+		c, ok := b.pcCache[t.Name]
+		if !ok || c.revision != t.Revision {
+			c = cachedConfig{revision: t.Revision, cfg: b.partitionConfig(dyn, t.Configs)}
+			b.pcCache[t.Name] = c
+		}
+		pc := c.cfg
 		for i, p := range t.Partitions {
 			if !containsNode(p.Replicas, b.nodeID) {
 				continue
@@ -141,7 +156,35 @@ func (b *Broker) Reconcile() error {
 			})
 		}
 	}
+	for name := range b.pcCache {
+		if !seen[name] {
+			delete(b.pcCache, name)
+		}
+	}
 	return b.parts.Reconcile(want)
+}
+
+// cachedConfig is a topic's derived partition config at a metadata revision.
+type cachedConfig struct {
+	revision int64
+	cfg      partition.Config
+}
+
+// fingerprint is a canonical string of a config map.
+func fingerprint(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(m[k])
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // Run reconciles on every metadata change until ctx ends.

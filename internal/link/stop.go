@@ -221,6 +221,7 @@ func (r *runner) configDiff(ctx context.Context, t metadata.Topic) (string, erro
 // link's runner (nil when it does not run); its fetchers must already have
 // dropped the topics, which assign does for any state but ACTIVE.
 func (m *Manager) completeStops(ctx context.Context, link string, r *runner) {
+	stopped := 0
 	for _, t := range m.meta.Topics() {
 		if t.Mirror == nil || t.Mirror.Link != link || t.Mirror.State != StatePendingStopped {
 			continue
@@ -230,6 +231,14 @@ func (m *Manager) completeStops(ctx context.Context, link string, r *runner) {
 		}
 		if err := m.completeStop(ctx, t); err != nil {
 			m.lg.Error("stopping mirror topic", "link", link, "topic", t.Name, "err", err)
+			continue
+		}
+		stopped++
+	}
+	// The new leader epochs reach the partitions in one pass for the round.
+	if stopped > 0 {
+		if err := m.brk.Reconcile(); err != nil {
+			m.lg.Error("applying stopped mirrors", "link", link, "err", err)
 		}
 	}
 }
@@ -268,9 +277,6 @@ func (m *Manager) completeStop(ctx context.Context, t metadata.Topic) error {
 		return nil
 	})
 	if err != nil {
-		return err
-	}
-	if err := m.brk.Reconcile(); err != nil {
 		return err
 	}
 	m.lg.Info("mirror topic stopped", "link", t.Mirror.Link, "topic", t.Name, "kind", t.Mirror.StopKind,
