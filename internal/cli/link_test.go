@@ -216,17 +216,17 @@ func TestCLILinkAndMirrorCommands(t *testing.T) {
 			name: "mirror describe",
 			args: []string{"mirror", "describe", "t1", "--link", "link-1"},
 			stdout: lines(
-				"Link Name  Mirror Topic Name  Partition  Partition Mirror Lag  Source Topic Name  Mirror Status  Mirror Topic Error  Status Time (ms)  Last Source Fetch Offset",
-				"link-1     t1                 0          142857                t1                 ACTIVE                             111111111         1293009",
-				"link-1     t1                 1          571428                t1                 ACTIVE                             111111111         7"),
+				"Link Name  Mirror Topic Name  Partition  Partition Mirror Lag  Source Topic Name  Mirror Status  Mirror Topic Error  Status Time (ms)  Last Source Fetch Offset  Time Since Last Fetch (ms)",
+				"link-1     t1                 0          142857                t1                 ACTIVE                             111111111         1293009                   -",
+				"link-1     t1                 1          571428                t1                 ACTIVE                             111111111         7                         -"),
 			reqs: []request{discover, {"GET", links + "/link-1/mirrors/t1", "", ""}},
 		},
 		{
 			name: "mirror describe with error",
 			args: []string{"mirror", "describe", "p.t3", "--link", "link-3"},
 			stdout: lines(
-				"Link Name  Mirror Topic Name  Partition  Partition Mirror Lag  Source Topic Name  Mirror Status       Mirror Topic Error           Status Time (ms)  Last Source Fetch Offset",
-				"link-3     p.t3               0          0                     t3                 SOURCE_UNAVAILABLE  SOURCE_TOPIC_MAY_BE_DELETED  222222222         -1"),
+				"Link Name  Mirror Topic Name  Partition  Partition Mirror Lag  Source Topic Name  Mirror Status       Mirror Topic Error           Status Time (ms)  Last Source Fetch Offset  Time Since Last Fetch (ms)",
+				"link-3     p.t3               0          0                     t3                 SOURCE_UNAVAILABLE  SOURCE_TOPIC_MAY_BE_DELETED  222222222         -1                        -"),
 			reqs: []request{discover, {"GET", links + "/link-3/mirrors/p.t3", "", ""}},
 		},
 		{

@@ -137,7 +137,7 @@ func newMirrorList(g *Globals) *cobra.Command {
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
 var mirrorDescribeColumns = []string{"Link Name", "Mirror Topic Name", "Partition", "Partition Mirror Lag", "Source Topic Name",
-	"Mirror Status", "Mirror Topic Error", "Status Time (ms)", "Last Source Fetch Offset"}
+	"Mirror Status", "Mirror Topic Error", "Status Time (ms)", "Last Source Fetch Offset", "Time Since Last Fetch (ms)"}
 
 func newMirrorDescribe(g *Globals) *cobra.Command {
 	var linkName string
@@ -164,7 +164,7 @@ func newMirrorDescribe(g *Globals) *cobra.Command {
 			rows := make([][]string, 0, len(m.MirrorLags))
 			for _, lag := range m.MirrorLags {
 				rows = append(rows, []string{m.LinkName, m.MirrorTopicName, strconv.Itoa(int(lag.Partition)), i64(lag.Lag), m.SourceTopicName,
-					m.MirrorStatus, shownError(m.MirrorTopicError), i64(m.StateTimeMs), i64(lag.LastSourceFetchOffset)})
+					m.MirrorStatus, shownError(m.MirrorTopicError), i64(m.StateTimeMs), i64(lag.LastSourceFetchOffset), sinceFetch(lag)})
 			}
 			return p.Table(mirrorDescribeColumns, rows)
 		},
@@ -240,4 +240,13 @@ func newMirrorAlter(g *Globals, verb, short string) *cobra.Command {
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate without changing anything")
 	_ = cmd.MarkFlagRequired("link")
 	return cmd
+}
+
+// sinceFetch shows a partition's time since its last source fetch ("-"
+// before any, or from a REST API that does not report it).
+func sinceFetch(l restMirrorLag) string {
+	if l.TimeSinceLastFetchMs == nil || *l.TimeSinceLastFetchMs < 0 {
+		return "-"
+	}
+	return i64(*l.TimeSinceLastFetchMs)
 }

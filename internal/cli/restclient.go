@@ -175,9 +175,10 @@ type restLinkConfig struct {
 }
 
 type restMirrorLag struct {
-	Partition             int32 `json:"partition"`
-	Lag                   int64 `json:"lag"`
-	LastSourceFetchOffset int64 `json:"last_source_fetch_offset"`
+	Partition             int32  `json:"partition"`
+	Lag                   int64  `json:"lag"`
+	LastSourceFetchOffset int64  `json:"last_source_fetch_offset"`
+	TimeSinceLastFetchMs  *int64 `json:"time_since_last_fetch_ms"` // Strait's REST only
 }
 
 type restMirror struct {

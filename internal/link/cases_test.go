@@ -599,3 +599,79 @@ func TestLinkDeleteRefusedWithLiveMirrors(t *testing.T) {
 		t.Fatalf("delete of a missing link: %v", err)
 	}
 }
+
+// TestLinkCreateRefusals: link and mirror creation refuse what the issue
+// lists, with clear errors, and change nothing.
+func TestLinkCreateRefusals(t *testing.T) {
+	src := newKfake(t)
+	srcAddr := src.ListenAddrs()[0]
+	srcCl := newClient(t, srcAddr)
+	createTopic(t, srcCl, "exists-here", 1, nil)
+	createTopic(t, srcCl, "fine", 1, nil)
+	d := newDest(t, "")
+	ctx := context.Background()
+	createTopic(t, d.cl, "exists-here", 1, nil)
+
+	mustLink(t, d, "l", fastLink(srcAddr))
+	cases := []struct {
+		name string
+		req  link.CreateMirrorRequest
+		want string
+	}{
+		{"topic exists", link.CreateMirrorRequest{Link: "l", SourceTopic: "exists-here"}, "already exists"},
+		{"no such link", link.CreateMirrorRequest{Link: "nope", SourceTopic: "fine"}, "Cluster link 'nope' does not exist."},
+		{"no such source topic", link.CreateMirrorRequest{Link: "l", SourceTopic: "absent"}, "does not exist on the source cluster"},
+		{"synced config given", link.CreateMirrorRequest{Link: "l", SourceTopic: "fine", Configs: map[string]string{"retention.ms": "1"}}, "Cannot set configuration 'retention.ms'"},
+		{"renamed without prefix", link.CreateMirrorRequest{Link: "l", SourceTopic: "fine", MirrorTopic: "other"}, "renaming needs a link with cluster.link.prefix"},
+	}
+	for _, c := range cases {
+		err := d.links.CreateMirror(ctx, c.req)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	if _, ok := d.brk.Metadata().Topic("fine"); ok {
+		t.Fatal("a refused mirror was created")
+	}
+	if err := d.links.AlterLinkConfigs(ctx, "l", map[string]string{"cluster.link.paused": "true"}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.links.CreateMirror(ctx, link.CreateMirrorRequest{Link: "l", SourceTopic: "fine"}); err == nil || !strings.Contains(err.Error(), "is paused") {
+		t.Fatalf("mirror on a paused link: %v", err)
+	}
+
+	// Link rules: names, duplicates, the source's cluster ID, the limit.
+	bad := []struct {
+		name, want string
+	}{
+		{"bad/name", "Link name 'bad/name' is illegal, valid characters: [a-zA-Z0-9._-]"},
+		{strings.Repeat("x", 201), "Link name exceeds maximum size of '200' characters"},
+		{"l", "Cluster link 'l' already exists."},
+	}
+	for _, b := range bad {
+		if err := d.links.CreateLink(ctx, link.CreateLinkRequest{Name: b.name, Configs: fastLink(srcAddr)}); err == nil || err.Error() != b.want {
+			t.Errorf("link %q: %v, want %q", b.name, err, b.want)
+		}
+	}
+	if err := d.links.CreateLink(ctx, link.CreateLinkRequest{Name: "typo", Configs: map[string]string{"bootstrap.servers": srcAddr, "consumer.offset.sync.msx": "1"}}); err == nil || !strings.Contains(err.Error(), "consumer.offset.sync.msx") {
+		t.Errorf("unknown link config: %v", err)
+	}
+	if err := d.links.CreateLink(ctx, link.CreateLinkRequest{Name: "dry", Configs: fastLink(srcAddr), ValidateOnly: true}); err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if err := d.links.CreateLink(ctx, link.CreateLinkRequest{Name: "unreachable", Configs: fastLink("127.0.0.1:1", "request.timeout.ms", "1000")}); err == nil {
+		t.Fatal("a link to an unreachable source passed validation")
+	}
+	if err := d.links.CreateLink(ctx, link.CreateLinkRequest{Name: "later", Configs: fastLink("127.0.0.1:1"), SkipValidation: true}); err != nil {
+		t.Fatalf("no-validate: %v", err)
+	}
+	if _, ok := d.brk.Metadata().Link("dry"); ok {
+		t.Fatal("a dry run created the link")
+	}
+	for i := len(d.brk.Metadata().Links()); i < 10; i++ {
+		mustLink(t, d, fmt.Sprint("fill-", i), fastLink(srcAddr))
+	}
+	if err := d.links.CreateLink(ctx, link.CreateLinkRequest{Name: "eleventh", Configs: fastLink(srcAddr)}); err == nil || !strings.Contains(err.Error(), "cluster.link.max.links") {
+		t.Fatalf("an eleventh link: %v", err)
+	}
+}

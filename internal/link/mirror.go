@@ -20,16 +20,18 @@ import (
 
 // sourceClient returns an admin client for the link's source: the runner's
 // when it runs, else a temporary one the caller must close with done.
+// The settings always come from the stored link, which a config change
+// updates before the runner hears of it.
 func (m *Manager) sourceClient(l metadata.Link) (adm *kadm.Client, s settings, done func(), err error) {
-	if r := m.runner(l.Name); r != nil && r.link.ID == l.ID {
-		return r.adm, r.settings(), func() {}, nil
-	}
 	cfg, err := m.linkConfigs(l)
 	if err != nil {
 		return nil, settings{}, nil, err
 	}
 	if s, err = parseSettings(cfg); err != nil {
 		return nil, settings{}, nil, err
+	}
+	if r := m.runner(l.Name); r != nil && r.link.ID == l.ID && r.settings().connection == s.connection {
+		return r.adm, s, func() {}, nil
 	}
 	cl, err := kgo.NewClient(s.clientOpts...)
 	if err != nil {

@@ -49,8 +49,8 @@ func fixture(t *testing.T) (*resttest.Fake, *rest.Server) {
 		Link: "link-1", MirrorTopic: "t1", SourceTopic: "t1", SourceTopicID: uuid.MustParse("ab3d070c-457e-433d-81e5-a3c5a5c59025"),
 		Partitions: 2, State: link.StateActive, StateTime: time.UnixMilli(1612550939300),
 		Lags: []link.PartitionLag{
-			{Partition: 1, Lag: 10, LastSourceFetchOffset: 1000},
-			{Partition: 0, Lag: 0, LastSourceFetchOffset: 5},
+			{Partition: 1, Lag: 10, LastSourceFetchOffset: 1000, SourceHighWatermark: 1010, MirrorLogEndOffset: 1000},
+			{Partition: 0, Lag: 0, LastSourceFetchOffset: 5, SourceHighWatermark: 5, MirrorLogEndOffset: 5},
 		},
 		TransitionErrors: []link.TaskError{{Code: "SOURCE_UNAVAILABLE", Message: "gone for a while"}},
 	})
@@ -109,7 +109,7 @@ const (
 		"link_error":"TIMEOUT_ERROR","link_error_message":"source unreachable","category_counts":[]}`
 	mirrorT1JSON = `{"kind":"KafkaMirrorData","metadata":{"self":"` + host + base + `/links/link-1/mirrors/t1"},
 		"link_name":"link-1","mirror_topic_name":"t1","source_topic_name":"t1","source_topic_id":"qz0HDEV-Qz2B5aPFpcWQJQ",
-		"num_partitions":2,"mirror_lags":[{"partition":0,"lag":0,"last_source_fetch_offset":5},{"partition":1,"lag":10,"last_source_fetch_offset":1000}],
+		"num_partitions":2,"mirror_lags":[{"partition":0,"lag":0,"last_source_fetch_offset":5,"source_high_watermark":5,"mirror_log_end_offset":5,"time_since_last_fetch_ms":-1},{"partition":1,"lag":10,"last_source_fetch_offset":1000,"source_high_watermark":1010,"mirror_log_end_offset":1000,"time_since_last_fetch_ms":-1}],
 		"mirror_status":"ACTIVE","mirror_topic_error":"NO_ERROR","state_time_ms":1612550939300}`
 	mirrorT2JSON = `{"kind":"KafkaMirrorData","metadata":{"self":"` + host + base + `/links/link-1/mirrors/t2"},
 		"link_name":"link-1","mirror_topic_name":"t2","source_topic_name":"t2","source_topic_id":"AAAAAAAAAAAAAAAAAAAAAA",
@@ -282,7 +282,7 @@ func TestRESTRoutes(t *testing.T) {
 			want: `{"kind":"AlterMirrorsDataList","metadata":{"self":"` + host + base + `/links/link-1/mirrors","next":null},"data":[
 				{"kind":"AlterMirrorsData","metadata":{"self":"` + host + base + `/links/link-1/mirrors/t1"},"mirror_topic_name":"t1",
 				 "error_code":null,"error_message":null,
-				 "mirror_lags":[{"partition":0,"lag":0,"last_source_fetch_offset":5},{"partition":1,"lag":10,"last_source_fetch_offset":1000}],
+				 "mirror_lags":[{"partition":0,"lag":0,"last_source_fetch_offset":5,"source_high_watermark":5,"mirror_log_end_offset":5,"time_since_last_fetch_ms":-1},{"partition":1,"lag":10,"last_source_fetch_offset":1000,"source_high_watermark":1010,"mirror_log_end_offset":1000,"time_since_last_fetch_ms":-1}],
 				 "messages_truncated":null,"partition_level_truncation_data":null},
 				{"kind":"AlterMirrorsData","metadata":{"self":"` + host + base + `/links/link-1/mirrors/nope"},"mirror_topic_name":"nope",
 				 "error_code":40403,"error_message":"Topic 'nope' is not a mirror topic of cluster link 'link-1'.",

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -68,6 +69,12 @@ type mirrorLag struct {
 	Partition             int32 `json:"partition"`
 	Lag                   int64 `json:"lag"`
 	LastSourceFetchOffset int64 `json:"last_source_fetch_offset"`
+	// Strait additions: the source high watermark last seen (-1 before the
+	// first fetch), the mirror's log end offset, and the milliseconds since
+	// the source last answered a fetch for the partition (-1 before any).
+	SourceHighWatermark  int64 `json:"source_high_watermark"`
+	MirrorLogEndOffset   int64 `json:"mirror_log_end_offset"`
+	TimeSinceLastFetchMs int64 `json:"time_since_last_fetch_ms"`
 }
 
 // createMirrorBody is CreateMirrorTopicRequestData.
@@ -103,7 +110,12 @@ func kafkaTopicID(id uuid.UUID) string { return base64.RawURLEncoding.EncodeToSt
 func mirrorLags(ls []link.PartitionLag) []mirrorLag {
 	out := make([]mirrorLag, 0, len(ls))
 	for _, l := range ls {
-		out = append(out, mirrorLag{Partition: l.Partition, Lag: l.Lag, LastSourceFetchOffset: l.LastSourceFetchOffset})
+		since := int64(-1)
+		if !l.LastFetch.IsZero() {
+			since = max(time.Since(l.LastFetch).Milliseconds(), 0)
+		}
+		out = append(out, mirrorLag{Partition: l.Partition, Lag: l.Lag, LastSourceFetchOffset: l.LastSourceFetchOffset,
+			SourceHighWatermark: l.SourceHighWatermark, MirrorLogEndOffset: l.MirrorLogEndOffset, TimeSinceLastFetchMs: since})
 	}
 	slices.SortFunc(out, func(a, b mirrorLag) int { return cmp.Compare(a.Partition, b.Partition) })
 	return out
