@@ -198,7 +198,9 @@ func (b *Broker) fetchPass(req *kmsg.FetchRequest, parts []fetchPart, maxBytes i
 		chunk, err := l.Read(rp.FetchOffset, max(limit, 1), maxOffset)
 		if err != nil {
 			sp.ErrorCode = errorCode(err)
-			if !errors.Is(err, storage.ErrOffsetOutOfRange) {
+			// Out of range is the client's business; a closed log is a
+			// partition deleted under a waiting fetch. Neither is news.
+			if !errors.Is(err, storage.ErrOffsetOutOfRange) && !errors.Is(err, storage.ErrClosed) {
 				b.lg.Warn("fetch read failed", "topic", fp.name, "partition", rp.Partition, "err", err)
 			}
 			hasErr = true

@@ -23,4 +23,14 @@
 //
 // Other consumers read partitions directly from the start to the end
 // offsets the broker reports.
+//
+//   - TestE2ELink...: cluster links between separate strait processes (and
+//     a kfake source with SASL/SCRAM): the destination and the source killed
+//     with SIGKILL mid-mirroring, a source outage longer than the
+//     availability threshold, a source topic deleted and recreated, sealed
+//     credentials, metrics. After each, the byte-for-byte oracle
+//     (testutil.CheckMirrorTopic) passes.
+//
+//   - TestE2EDocs...: docs/linking.md, docs/migration.md and
+//     docs/disaster-recovery.md run command by command (docs_test.go).
 package e2e

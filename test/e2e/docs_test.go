@@ -22,6 +22,10 @@ import (
 // first on PATH, in a fresh directory. An ```output block right after a
 // ```sh block is what that block must print on stdout, exactly. The
 // document is therefore tested exactly as a user would run it.
+//
+// The documents use fixed ports, each its own, all between 11000 and 16999:
+// below the kernel's ephemeral range (where concurrently running tests' own
+// connections take ports) and below testutil.FreeAddr's range.
 
 func TestE2EDocsLinking(t *testing.T)          { runDoc(t, "linking.md") }
 func TestE2EDocsMigration(t *testing.T)        { runDoc(t, "migration.md") }

@@ -32,4 +32,12 @@
 // members come and go, commit, leave), one-shot kafka-python and KafkaJS
 // group consumers that must resume at their committed offsets, kcat -G, and
 // franz-go with the cooperative-sticky balancer (KIP-429).
+//
+// Cluster link cases run against strait only (kfake cannot hold a mirror
+// topic): producing into a mirror with kcat, confluent-kafka-python and the
+// strait CLI must fail with INVALID_REQUEST and change nothing
+// (mirror_readonly_test.go), and consumer offsets committed on a source by
+// confluent-kafka-python and kafka-python groups must be synced to the
+// destination, where the same clients resume exactly at them
+// (offset_sync_test.go).
 package interop

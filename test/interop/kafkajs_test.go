@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// KafkaJS has no consumer without a consumer group, and groups are not in
-// this milestone: what KafkaJS produces is read back with franz-go, and
-// KafkaJS consumption gets its own cases once the group coordinator exists.
+// KafkaJS has no consumer without a consumer group: what KafkaJS produces
+// here is read back with franz-go; KafkaJS group consumption is covered in
+// groups_test.go.
 
 const kafkaJSScript = "js/kafkajs_client.js"
 
