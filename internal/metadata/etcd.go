@@ -408,11 +408,6 @@ func (s *Etcd) CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error) {
 	if err := validateSpec(spec); err != nil {
 		return Topic{}, err
 	}
-	octx, done, err := s.begin(ctx)
-	if err != nil {
-		return Topic{}, err
-	}
-	defer done()
 	r := topicRecord{
 		Version:    recordVersion,
 		Name:       spec.Name,
@@ -425,40 +420,61 @@ func (s *Etcd) CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error) {
 	if err != nil {
 		return Topic{}, err
 	}
-	key := s.prefix + topicsDir + spec.Name
-	resp, err := s.cli.Txn(octx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data))).
-		Commit()
+	rev, err := s.createKey(ctx, s.prefix+topicsDir+spec.Name, data, fmt.Errorf("%w: %q", ErrTopicExists, spec.Name))
 	if err != nil {
-		return Topic{}, s.fail(ctx, err)
+		return Topic{}, err
 	}
-	if !resp.Succeeded {
-		return Topic{}, fmt.Errorf("%w: %q", ErrTopicExists, spec.Name)
-	}
-	if err := s.commit(octx, resp.Header.Revision); err != nil {
-		return Topic{}, s.fail(ctx, err)
-	}
-	return r.topic(resp.Header.Revision), nil
+	return r.topic(rev), nil
 }
 
 func (s *Etcd) DeleteTopic(ctx context.Context, name string) error {
+	if validateTopicName(name) != nil {
+		return fmt.Errorf("%w: %q", ErrTopicNotFound, name)
+	}
+	return s.deleteKey(ctx, s.prefix+topicsDir+name, fmt.Errorf("%w: %q", ErrTopicNotFound, name))
+}
+
+// deleteKey deletes key, or returns absent if there is none, and waits for
+// the snapshot to reflect the deletion.
+func (s *Etcd) deleteKey(ctx context.Context, key string, absent error) error {
 	octx, done, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if validateTopicName(name) != nil {
-		return fmt.Errorf("%w: %q", ErrTopicNotFound, name)
-	}
-	resp, err := s.cli.Delete(octx, s.prefix+topicsDir+name)
+	resp, err := s.cli.Delete(octx, key)
 	if err != nil {
 		return s.fail(ctx, err)
 	}
 	if resp.Deleted == 0 {
-		return fmt.Errorf("%w: %q", ErrTopicNotFound, name)
+		return absent
 	}
 	return s.fail(ctx, s.commit(octx, resp.Header.Revision))
+}
+
+// createKey writes data under key only if the key does not exist (else
+// exists), and waits for the snapshot to reflect it. It returns the write's
+// revision.
+func (s *Etcd) createKey(ctx context.Context, key string, data []byte, exists error) (int64, error) {
+	octx, done, err := s.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	resp, err := s.cli.Txn(octx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(data))).
+		Commit()
+	if err != nil {
+		return 0, s.fail(ctx, err)
+	}
+	if !resp.Succeeded {
+		return 0, exists
+	}
+	if err := s.commit(octx, resp.Header.Revision); err != nil {
+		return 0, s.fail(ctx, err)
+	}
+	return resp.Header.Revision, nil
 }
 
 func (s *Etcd) AddPartitions(ctx context.Context, name string, parts []Partition) error {
@@ -502,27 +518,12 @@ func (s *Etcd) CreateLink(ctx context.Context, l Link) error {
 	if err := validateLinkName(l.Name); err != nil {
 		return err
 	}
-	octx, done, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	data, err := linkToRecord(l).encode()
 	if err != nil {
 		return err
 	}
-	key := s.prefix + linksDir + l.Name
-	resp, err := s.cli.Txn(octx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data))).
-		Commit()
-	if err != nil {
-		return s.fail(ctx, err)
-	}
-	if !resp.Succeeded {
-		return fmt.Errorf("%w: %q", ErrLinkExists, l.Name)
-	}
-	return s.fail(ctx, s.commit(octx, resp.Header.Revision))
+	_, err = s.createKey(ctx, s.prefix+linksDir+l.Name, data, fmt.Errorf("%w: %q", ErrLinkExists, l.Name))
+	return err
 }
 
 // UpdateLink rewrites a link through fn, keeping unknown fields.
@@ -551,22 +552,10 @@ func (s *Etcd) UpdateLink(ctx context.Context, name string, fn func(*Link) error
 
 // DeleteLink removes a link.
 func (s *Etcd) DeleteLink(ctx context.Context, name string) error {
-	octx, done, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	if validateLinkName(name) != nil {
 		return fmt.Errorf("%w: %q", ErrLinkNotFound, name)
 	}
-	resp, err := s.cli.Delete(octx, s.prefix+linksDir+name)
-	if err != nil {
-		return s.fail(ctx, err)
-	}
-	if resp.Deleted == 0 {
-		return fmt.Errorf("%w: %q", ErrLinkNotFound, name)
-	}
-	return s.fail(ctx, s.commit(octx, resp.Header.Revision))
+	return s.deleteKey(ctx, s.prefix+linksDir+name, fmt.Errorf("%w: %q", ErrLinkNotFound, name))
 }
 
 // updateTopic rewrites a topic record through fn, keeping the fields fn
