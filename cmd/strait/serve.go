@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -43,7 +44,7 @@ variable (log.dirs -> STRAIT_LOG_DIRS), and a flag of the same name
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		var lvl slog.Level
 		if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
-			return fmt.Errorf("invalid --log-level %q", logLevel)
+			return fmt.Errorf("invalid --log-level %q: use debug, info, warn or error", logLevel)
 		}
 		lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 		flags := map[string]string{}
@@ -59,7 +60,7 @@ variable (log.dirs -> STRAIT_LOG_DIRS), and a flag of the same name
 			}
 			flags[k] = v
 		}
-		cfg, warnings, err := config.Load(config.LoadOptions{File: file, Env: os.Environ(), Flags: flags})
+		cfg, warnings, err := config.Load(config.LoadOptions{File: file, Env: serverEnv(os.Environ()), Flags: flags})
 		if err != nil {
 			return err
 		}
@@ -86,4 +87,20 @@ func quoteDefault(s string) string {
 		return `""`
 	}
 	return s
+}
+
+// cliEnv are the client commands' environment variables. They share the
+// STRAIT_ prefix with the broker's settings but are not settings, so serve
+// leaves them out instead of warning about them on every start.
+var cliEnv = []string{"STRAIT_BOOTSTRAP_SERVER", "STRAIT_URL"}
+
+func serverEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(cliEnv, k) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

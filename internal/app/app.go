@@ -75,13 +75,19 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 	}
 	if a.meta != nil {
 		// injected
-	} else if len(cfg.MetadataEndpoints) > 0 {
-		a.meta, err = metadata.OpenRemote(ctx, metadata.RemoteConfig{Endpoints: cfg.MetadataEndpoints, Logger: lg})
 	} else {
-		a.meta, err = metadata.OpenEmbedded(ctx, metadata.EmbeddedConfig{Dir: cfg.MetadataLogDir, Logger: lg})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		// A failed open returns a nil *Etcd; it must not become a non-nil
+		// Store that closeAll would then close.
+		var store *metadata.Etcd
+		if len(cfg.MetadataEndpoints) > 0 {
+			store, err = metadata.OpenRemote(ctx, metadata.RemoteConfig{Endpoints: cfg.MetadataEndpoints, Logger: lg})
+		} else {
+			store, err = metadata.OpenEmbedded(ctx, metadata.EmbeddedConfig{Dir: cfg.MetadataLogDir, Logger: lg})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("metadata: %w", err)
+		}
+		a.meta = store
 	}
 	a.mgr, err = partition.NewManager(partition.ManagerOptions{
 		Dirs:           cfg.LogDirs,
@@ -228,6 +234,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 
 	if err := a.meta.RegisterBroker(runCtx, a.brokerRegistration()); err != nil {
+		if ctx.Err() != nil { // stopped while starting: a clean stop
+			return a.closeAll()
+		}
 		return fmt.Errorf("registering broker: %w", err)
 	}
 	for i, ln := range a.kafkaLns {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -832,5 +833,26 @@ func TestBrokerMultipleSegmentsAndRetention(t *testing.T) {
 	}
 	if size := tb.app.mgr.Get("segs", 0).Log().Size(); size > 20000+16384 {
 		t.Fatalf("log still %d bytes", size)
+	}
+}
+
+// TestBrokerDataDirInUseRegression: a second broker on a data directory
+// another one holds fails with an error naming the problem; it used to
+// panic closing a nil metadata store.
+func TestBrokerDataDirInUseRegression(t *testing.T) {
+	first := startBroker(t, false, nil)
+	cfg, _, err := config.Load(config.LoadOptions{Flags: map[string]string{
+		"listeners": "PLAINTEXT://127.0.0.1:0", "http.listeners": "http://127.0.0.1:0", "log.dirs": first.dir,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil {
+		a.closeAll()
+		t.Fatal("a second broker started on a data directory in use")
+	}
+	if !strings.Contains(err.Error(), "metadata") {
+		t.Fatalf("error %q does not say what failed", err)
 	}
 }

@@ -8,11 +8,14 @@ package broker
 // acks=0 sends no response at all; acks=1 and acks=-1 are answered once the
 // batch is in the log (a single replica is the whole in-sync set, so the
 // high watermark moves with the append). Per-partition failures are error
-// codes with an error message (v8+), never a closed connection.
+// codes with an error message (v8+); only with acks=0, where no response
+// could carry them, does a failure close the connection (as in Kafka, so
+// that the producer refreshes its metadata).
 
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -24,6 +27,7 @@ func handleProduce(_ context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 	req := kreq.(*kmsg.ProduceRequest)
 	resp := req.ResponseKind().(*kmsg.ProduceResponse)
 	badAcks := req.Acks != 0 && req.Acks != 1 && req.Acks != -1
+	var firstErr error
 
 	for _, rt := range req.Topics {
 		st := kmsg.NewProduceResponseTopic()
@@ -40,6 +44,9 @@ func handleProduce(_ context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 				err = b.produceOne(rt.Topic, rp.Partition, rp.Records, req.Acks, &sp)
 			}
 			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("%s-%d: %w", rt.Topic, rp.Partition, err)
+				}
 				sp.ErrorCode = errorCode(err)
 				if req.Version >= 8 {
 					sp.ErrorMessage = errorMessage(stripCode(err))
@@ -54,6 +61,12 @@ func handleProduce(_ context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 		resp.Topics = append(resp.Topics, st)
 	}
 	if req.Acks == 0 {
+		if firstErr != nil {
+			// No response tells the producer about the failure, so the
+			// connection is closed instead, as Kafka does: the client then
+			// refreshes its metadata.
+			return Reply{}, fmt.Errorf("broker: acks=0 produce failed: %w", firstErr)
+		}
 		return Reply{}, nil
 	}
 	return Reply{Msg: resp}, nil

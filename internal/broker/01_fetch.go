@@ -10,8 +10,10 @@ package broker
 //
 // Fetch sessions (KIP-227) are refused in the way the protocol allows: a
 // request that asks for a new session gets session ID 0, meaning "no session
-// was created", so clients keep sending full fetch requests. A request that
-// names a session ID gets FETCH_SESSION_ID_NOT_FOUND.
+// was created", so clients keep sending full fetch requests. An incremental
+// request (epoch above 0) naming a session gets FETCH_SESSION_ID_NOT_FOUND; a
+// full one (epoch 0 or -1) naming a session is served, as Kafka serves it
+// after closing that session.
 //
 // A fetch that has fewer than MinBytes parks its waiter on every partition it
 // reads; an append to any of them wakes it (no polling), and MaxWaitMillis
@@ -53,7 +55,10 @@ func handleFetch(ctx context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 	req := kreq.(*kmsg.FetchRequest)
 	resp := req.ResponseKind().(*kmsg.FetchResponse)
 	if req.Version >= 7 {
-		if req.SessionID != 0 {
+		// Epoch 0 (new session) and -1 (no session) make a full fetch,
+		// which closes any session it names (KIP-227): it is served.
+		full := req.SessionEpoch == 0 || req.SessionEpoch == -1
+		if req.SessionID != 0 && !full {
 			resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 			return Reply{Msg: resp}, nil
 		}
@@ -174,8 +179,18 @@ func (b *Broker) fetchPass(req *kmsg.FetchRequest, parts []fetchPart, maxBytes i
 			cur.Partitions = append(cur.Partitions, sp)
 			continue
 		}
-		if req.Version >= 12 && rp.LastFetchedEpoch >= 0 && l.LatestEpoch() >= 0 {
+		if req.Version >= 12 && rp.LastFetchedEpoch >= 0 {
+			// Kafka's Partition.readRecords: an epoch whose end the
+			// leader cannot determine (none cached, or newer than all),
+			// or an offset below the log start, is OFFSET_OUT_OF_RANGE
+			// before any divergence is considered.
 			epoch, end := l.EndOffsetForEpoch(rp.LastFetchedEpoch)
+			if epoch < 0 || end < 0 || rp.FetchOffset < sp.LogStartOffset {
+				sp.ErrorCode = kerr.OffsetOutOfRange.Code
+				hasErr = true
+				cur.Partitions = append(cur.Partitions, sp)
+				continue
+			}
 			if epoch < rp.LastFetchedEpoch || end < rp.FetchOffset {
 				sp.DivergingEpoch.Epoch, sp.DivergingEpoch.EndOffset = epoch, end
 				hasErr = true

@@ -75,50 +75,64 @@ func (b *Broker) listOffset(p *partition.Partition, isolation int8, ts int64, sp
 		if err != nil || !ok {
 			return err
 		}
-		return recordAtTimestamp(batch, -1, sp)
+		_, err = recordAtTimestamp(batch, -1, -1, sp)
+		return err
 	default:
 		if ts < 0 {
 			return kerr.InvalidRequest
 		}
-		batch, ok, err := l.FindTimestamp(ts)
-		if err != nil || !ok {
-			return err
+		// Only records at or after the log start offset count (Kafka's
+		// searchForTimestamp): DeleteRecords may have put the start inside
+		// a batch, and when none of that batch's remaining records
+		// qualifies the search goes on with the next batches.
+		start := l.StartOffset()
+		for from := start; ; {
+			batch, ok, err := l.FindTimestampFrom(ts, from)
+			if err != nil || !ok {
+				return err
+			}
+			h, err := record.ParseHeader(batch)
+			if err != nil {
+				return err
+			}
+			if h.BaseOffset >= p.HighWatermark() {
+				return nil
+			}
+			if found, err := recordAtTimestamp(batch, ts, start, sp); err != nil || found {
+				return err
+			}
+			from = h.LastOffset() + 1
 		}
-		h, err := record.ParseHeader(batch)
-		if err != nil {
-			return err
-		}
-		if h.BaseOffset >= p.HighWatermark() {
-			return nil
-		}
-		return recordAtTimestamp(batch, ts, sp)
 	}
 }
 
-// recordAtTimestamp fills sp with the first record of batch whose timestamp
-// is >= ts, or, for ts < 0, the record holding the batch's max timestamp.
-func recordAtTimestamp(batch []byte, ts int64, sp *kmsg.ListOffsetsResponseTopicPartition) error {
+// recordAtTimestamp fills sp with the first record of batch at or after
+// minOffset whose timestamp is >= ts, or, for ts < 0, the record holding the
+// batch's max timestamp. It reports whether there was one.
+func recordAtTimestamp(batch []byte, ts, minOffset int64, sp *kmsg.ListOffsetsResponseTopicPartition) (bool, error) {
 	h, err := record.ParseHeader(batch)
 	if err != nil {
-		return err
+		return false, err
 	}
-	sp.LeaderEpoch = h.PartitionLeaderEpoch
-	if h.Attributes&record.AttrLogAppendTime != 0 {
+	if h.Attributes&record.AttrLogAppendTime != 0 && h.BaseOffset >= minOffset {
 		// Every record carries the batch's append time.
-		sp.Timestamp, sp.Offset = h.MaxTimestamp, h.BaseOffset
-		return nil
+		sp.Timestamp, sp.Offset, sp.LeaderEpoch = h.MaxTimestamp, h.BaseOffset, h.PartitionLeaderEpoch
+		return true, nil
 	}
 	recs, err := record.Records(batch)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, r := range recs {
+		if r.Offset < minOffset {
+			continue
+		}
 		if (ts >= 0 && r.Timestamp >= ts) || (ts < 0 && r.Timestamp == h.MaxTimestamp) {
-			sp.Timestamp, sp.Offset = r.Timestamp, r.Offset
-			return nil
+			sp.Timestamp, sp.Offset, sp.LeaderEpoch = r.Timestamp, r.Offset, h.PartitionLeaderEpoch
+			return true, nil
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // epochAt is the leader epoch stamped on the batch holding off, or -1.

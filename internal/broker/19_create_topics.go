@@ -38,11 +38,21 @@ func handleCreateTopics(ctx context.Context, b *Broker, _ *Session, kreq kmsg.Re
 				Name: rt.Topic, Partitions: rt.NumPartitions, Replication: rt.ReplicationFactor,
 				ValidateOnly: req.ValidateOnly, Configs: map[string]string{},
 			}
+			// Kafka takes the assignments in any order, as long as they
+			// name each partition from 0 on exactly once.
+			byIndex := make(map[int32][]int32, len(rt.ReplicaAssignment))
 			for _, ra := range rt.ReplicaAssignment {
-				if int(ra.Partition) != len(r.Assignment) {
+				if _, dup := byIndex[ra.Partition]; dup {
+					return fmt.Errorf("%w: found multiple manual partition assignments for partition %d", kerr.InvalidReplicaAssignment, ra.Partition)
+				}
+				byIndex[ra.Partition] = ra.Replicas
+			}
+			for i := int32(0); i < int32(len(byIndex)); i++ {
+				reps, ok := byIndex[i]
+				if !ok {
 					return fmt.Errorf("%w: replica assignment partitions must be consecutive from 0", kerr.InvalidReplicaAssignment)
 				}
-				r.Assignment = append(r.Assignment, ra.Replicas)
+				r.Assignment = append(r.Assignment, reps)
 			}
 			for _, c := range rt.Configs {
 				if c.Value == nil {

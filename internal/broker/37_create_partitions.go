@@ -55,13 +55,8 @@ func handleCreatePartitions(ctx context.Context, b *Broker, _ *Session, kreq kms
 			for i := cur; i < rt.Count; i++ {
 				if rt.Assignment != nil {
 					reps := rt.Assignment[i-cur].Replicas
-					if len(reps) == 0 {
-						return fmt.Errorf("%w: partition %d has no replicas", kerr.InvalidReplicaAssignment, i)
-					}
-					for _, n := range reps {
-						if !containsNode(brokers, n) {
-							return fmt.Errorf("%w: broker %d is not a live broker", kerr.InvalidReplicaAssignment, n)
-						}
+					if err := checkAssignment(int(i), reps, brokers, rf); err != nil {
+						return err
 					}
 					add = append(add, metadata.Partition{Replicas: append([]int32(nil), reps...), Leader: reps[0]})
 					continue

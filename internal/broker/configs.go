@@ -33,8 +33,10 @@ type configSynonym struct {
 	Source int8
 }
 
+// wanted filters described configs by the requested names; as in Kafka, a
+// null or empty list asks for all of them.
 func wanted(names []string) func(string) bool {
-	if names == nil {
+	if len(names) == 0 {
 		return func(string) bool { return true }
 	}
 	set := make(map[string]bool, len(names))
@@ -44,14 +46,28 @@ func wanted(names []string) func(string) bool {
 	return func(n string) bool { return set[n] }
 }
 
-// describeTopicConfigs describes a topic's effective configs.
+// describeTopicConfigs describes a topic's effective configs: those its
+// partitions on this broker use, so inherited values include this broker's
+// own dynamic configs.
 func (b *Broker) describeTopicConfigs(overrides map[string]string, names []string, synonyms bool) []configEntry {
 	want := wanted(names)
-	eff := config.EffectiveTopicConfigs(b.static, b.meta.BrokerConfigs(""), overrides)
+	cluster := b.meta.BrokerConfigs("")
+	node := b.meta.BrokerConfigs(strconv.Itoa(int(b.nodeID)))
+	eff := config.EffectiveTopicConfigs(b.static, mergeDynamic(cluster, node), overrides)
+	var clusterEff map[string]config.TopicValue
+	if len(node) > 0 {
+		clusterEff = config.EffectiveTopicConfigs(b.static, cluster, overrides)
+	}
 	var out []configEntry
 	for name, v := range eff {
 		if !want(name) {
 			continue
+		}
+		if syn, ok := perBrokerSynonyms(v.Synonyms, clusterEff[name].Synonyms, node); ok {
+			v.Synonyms = syn
+			if v.Source == config.DynamicDefaultBrokerConfig {
+				v.Source = config.DynamicBrokerConfig
+			}
 		}
 		val := v.Value
 		e := configEntry{Name: name, Value: &val, Source: int8(v.Source), Type: int8(v.Type), Doc: v.Doc}
@@ -67,18 +83,31 @@ func (b *Broker) describeTopicConfigs(overrides map[string]string, names []strin
 	return out
 }
 
-// describeBrokerConfigs describes this broker (node != "") or the
-// cluster-wide dynamic defaults (node == "", only those that are set).
+// describeBrokerConfigs describes this broker (node != "", its own dynamic
+// configs included, as DYNAMIC_BROKER_CONFIG) or the cluster-wide dynamic
+// defaults (node == "", only those that are set).
 func (b *Broker) describeBrokerConfigs(node string, names []string, synonyms bool) []configEntry {
 	want := wanted(names)
 	dyn := b.meta.BrokerConfigs("")
+	var own map[string]string
+	clusterSyn := map[string][]config.Synonym{}
+	if node != "" {
+		if own = b.meta.BrokerConfigs(node); len(own) > 0 {
+			for _, v := range config.DescribeBroker(b.static, dyn) {
+				clusterSyn[v.Name] = v.Synonyms
+			}
+		}
+	}
 	var out []configEntry
-	for _, v := range config.DescribeBroker(b.static, dyn) {
+	for _, v := range config.DescribeBroker(b.static, mergeDynamic(dyn, own)) {
 		if !want(v.Name) {
 			continue
 		}
 		if node == "" && v.Source != config.DynamicDefaultBrokerConfig {
 			continue
+		}
+		if syn, ok := perBrokerSynonyms(v.Synonyms, clusterSyn[v.Name], own); ok {
+			v.Synonyms, v.Source = syn, config.DynamicBrokerConfig
 		}
 		e := configEntry{Name: v.Name, Value: v.Value, ReadOnly: v.ReadOnly, IsSensitive: v.Sensitive,
 			Source: int8(v.Source), Type: int8(v.Type), Doc: v.Doc}
@@ -95,6 +124,28 @@ func (b *Broker) describeBrokerConfigs(node string, names []string, synonyms boo
 		out = append(out, e)
 	}
 	return out
+}
+
+// perBrokerSynonyms corrects synonyms computed with this broker's own
+// dynamic configs merged into the cluster-wide ones (merged): the dynamic
+// value, when it is this broker's own (a key of node), is
+// DYNAMIC_BROKER_CONFIG and is followed by the synonyms computed from the
+// cluster-wide configs alone (cluster, whose entries before the broker's
+// are the same as merged's). ok is false when nothing changes.
+func perBrokerSynonyms(merged, cluster []config.Synonym, node map[string]string) ([]config.Synonym, bool) {
+	for i, s := range merged {
+		if s.Source != config.DynamicDefaultBrokerConfig {
+			continue
+		}
+		if _, own := node[s.Name]; !own || i > len(cluster) {
+			return nil, false
+		}
+		out := append([]config.Synonym(nil), merged[:i]...)
+		s.Source = config.DynamicBrokerConfig
+		out = append(out, s)
+		return append(out, cluster[i:]...), true
+	}
+	return nil, false
 }
 
 // currentOverrides returns a copy of the resource's stored overrides.
@@ -199,7 +250,7 @@ func (b *Broker) effectiveList(typ kmsg.ConfigResourceType, name string, overrid
 		return splitList(v)
 	}
 	if typ == kmsg.ConfigResourceTypeTopic {
-		eff := config.EffectiveTopicConfigs(b.static, b.meta.BrokerConfigs(""), nil)
+		eff := config.EffectiveTopicConfigs(b.static, b.dynamicDefaults(), nil)
 		return splitList(eff[key].Value)
 	}
 	for _, v := range config.DescribeBroker(b.static, b.meta.BrokerConfigs("")) {

@@ -74,13 +74,8 @@ func (b *Broker) createTopic(ctx context.Context, r topicRequest) (metadata.Topi
 			return metadata.Topic{}, fmt.Errorf("%w: both a replica assignment and a partition count or replication factor were given", kerr.InvalidRequest)
 		}
 		for i, reps := range r.Assignment {
-			if len(reps) == 0 {
-				return metadata.Topic{}, fmt.Errorf("%w: partition %d has no replicas", kerr.InvalidReplicaAssignment, i)
-			}
-			for _, n := range reps {
-				if !containsNode(brokers, n) {
-					return metadata.Topic{}, fmt.Errorf("%w: broker %d of partition %d is not a live broker", kerr.InvalidReplicaAssignment, n, i)
-				}
+			if err := checkAssignment(i, reps, brokers, len(r.Assignment[0])); err != nil {
+				return metadata.Topic{}, err
 			}
 			parts = append(parts, metadata.Partition{Replicas: append([]int32(nil), reps...), Leader: reps[0]})
 		}
@@ -124,6 +119,27 @@ func (b *Broker) createTopic(ctx context.Context, r topicRequest) (metadata.Topi
 		return t, fmt.Errorf("%w: %v", kerr.KafkaStorageError, err)
 	}
 	return t, nil
+}
+
+// checkAssignment applies Kafka's rules to the manual replica assignment of
+// partition i: some replicas, each a live broker named once, as many as the
+// topic's other partitions have (rf).
+func checkAssignment(i int, reps, brokers []int32, rf int) error {
+	if len(reps) == 0 {
+		return fmt.Errorf("%w: partition %d has no replicas", kerr.InvalidReplicaAssignment, i)
+	}
+	for j, n := range reps {
+		if !containsNode(brokers, n) {
+			return fmt.Errorf("%w: broker %d of partition %d is not a live broker", kerr.InvalidReplicaAssignment, n, i)
+		}
+		if containsNode(reps[:j], n) {
+			return fmt.Errorf("%w: the assignment of partition %d names broker %d more than once", kerr.InvalidReplicaAssignment, i, n)
+		}
+	}
+	if len(reps) != rf {
+		return fmt.Errorf("%w: partition %d has %d replicas, but the topic's other partitions have %d", kerr.InvalidReplicaAssignment, i, len(reps), rf)
+	}
+	return nil
 }
 
 // checkTopicCollision refuses names that differ from an existing topic only

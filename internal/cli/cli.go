@@ -38,20 +38,54 @@ func envOr(k, def string) string {
 	return def
 }
 
+// validate checks the shared flags every command uses.
+func (g *Globals) validate() error {
+	if g.Timeout <= 0 {
+		return fmt.Errorf("invalid --timeout %v: give a positive duration such as 30s", g.Timeout)
+	}
+	return nil
+}
+
 // Context returns a context bounded by --timeout.
 func (g *Globals) Context() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), g.Timeout)
 }
 
-// Kafka returns a franz-go client and admin client for --bootstrap-server.
+// Kafka returns a franz-go client and admin client for --bootstrap-server,
+// after checking that the cluster answers, so that an unreachable cluster
+// is one clear error and not a dial error from the middle of a command.
 // The caller closes the client.
 func (g *Globals) Kafka(opts ...kgo.Opt) (*kgo.Client, *kadm.Client, error) {
-	seeds := strings.Split(g.BootstrapServer, ",")
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID("strait-cli")}, opts...)...)
+	cl, err := g.connect(g.BootstrapServer, "--bootstrap-server", "the Kafka cluster", opts...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connecting to %s: %w", g.BootstrapServer, err)
+		return nil, nil, err
 	}
 	return cl, kadm.NewClient(cl), nil
+}
+
+// connect makes a client for the cluster at addrs (the value of flag) and
+// pings it within --timeout.
+func (g *Globals) connect(addrs, flag, what string, opts ...kgo.Opt) (*kgo.Client, error) {
+	var seeds []string
+	for _, s := range strings.Split(addrs, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			seeds = append(seeds, s)
+		}
+	}
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("%s is empty: give the HOST:PORT of %s", flag, what)
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ClientID("strait-cli")}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s %q: %w", flag, addrs, err)
+	}
+	ctx, cancel := g.Context()
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		cl.Close()
+		return nil, unreachable(what, addrs, flag, err, g.Timeout)
+	}
+	return cl, nil
 }
 
 // Printer returns the output printer for -o.
@@ -69,13 +103,17 @@ var builders []func(g *Globals) *cobra.Command
 
 func register(b func(g *Globals) *cobra.Command) { builders = append(builders, b) }
 
-// Commands returns the client commands, each with the shared flags.
+// Commands returns the client commands, each with the shared flags, the
+// checks of those flags, and the error wording of usage.go.
 func Commands() []*cobra.Command {
 	g := &Globals{}
 	var out []*cobra.Command
 	for _, b := range builders {
 		c := b(g)
 		AddGlobalFlags(c, g)
+		c.PersistentPreRunE = func(*cobra.Command, []string) error { return g.validate() }
+		c.SetFlagErrorFunc(flagError)
+		g.polish(c)
 		out = append(out, c)
 	}
 	return out

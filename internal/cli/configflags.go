@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,9 +50,12 @@ func (c *configFlags) collect() (map[string]string, error) {
 	for _, p := range c.pairs {
 		var m map[string]string
 		var err error
-		if !strings.Contains(p, "=") && fileExists(p) {
+		switch {
+		case !strings.Contains(p, "=") && fileExists(p):
 			m, err = readConfigFile(p)
-		} else {
+		case !strings.Contains(p, "="):
+			err = fmt.Errorf("invalid --config %q: give key=value pairs or the path of a file of key=value lines (no such file)", p)
+		default:
 			m, err = parseConfigPairs(p)
 		}
 		if err != nil {
@@ -102,7 +106,11 @@ func parseConfigPairs(s string) (map[string]string, error) {
 func readConfigFile(path string) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("reading config file %s: %w", path, err)
 	}
 	defer f.Close()
 	m, err := parseConfigFile(f)

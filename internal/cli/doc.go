@@ -6,5 +6,9 @@
 // defaulting to the local broker, and -o table|json|yaml. Tables print the
 // columns named in the reference; json and yaml print the same rows as
 // objects keyed by column name (or a command's own document). Errors are one
-// line on stderr and a non-zero exit, printed by main.
+// line on stderr and a non-zero exit, printed by main; usage.go words them:
+// a missing or extra argument names it with the usage line, a bad flag value
+// names the flag and what is wrong with it, a command that only groups
+// others fails without a subcommand, an unreachable cluster or REST API
+// names its address and flag, and a timeout names --timeout.
 package cli

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,7 +20,6 @@ func newGroupCommand(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "group",
 		Short: "List, describe, delete consumer groups and reset their offsets",
-		Args:  cobra.NoArgs,
 	}
 	cmd.AddCommand(newGroupListCommand(g), newGroupDescribeCommand(g), newGroupDeleteCommand(g), newGroupResetCommand(g))
 	return cmd
@@ -30,9 +30,13 @@ func newGroupListCommand(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List consumer groups",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := g.Printer(cmd)
+			if err != nil {
+				return err
+			}
+			filter, err := groupStates(states)
 			if err != nil {
 				return err
 			}
@@ -43,7 +47,7 @@ func newGroupListCommand(g *Globals) *cobra.Command {
 				return err
 			}
 			defer cl.Close()
-			listed, err := adm.ListGroups(ctx, states...)
+			listed, err := adm.ListGroups(ctx, filter...)
 			if err != nil {
 				return fmt.Errorf("listing groups: %w", err)
 			}
@@ -54,8 +58,26 @@ func newGroupListCommand(g *Globals) *cobra.Command {
 			return p.Table([]string{"GROUP", "STATE", "PROTOCOL TYPE"}, rows)
 		},
 	}
-	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states (Empty, Stable, PreparingRebalance, CompletingRebalance)")
+	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states ("+strings.Join(knownGroupStates, ", ")+")")
 	return cmd
+}
+
+// knownGroupStates are the states ListGroups filters on (KIP-518), with
+// KIP-848's two.
+var knownGroupStates = []string{"Empty", "Stable", "PreparingRebalance", "CompletingRebalance", "Dead", "Assigning", "Reconciling"}
+
+// groupStates checks --state values and spells them as the broker does;
+// case does not matter, as with kafka-consumer-groups.
+func groupStates(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		i := slices.IndexFunc(knownGroupStates, func(k string) bool { return strings.EqualFold(k, strings.TrimSpace(s)) })
+		if i < 0 {
+			return nil, fmt.Errorf("invalid --state %q: use %s", s, strings.Join(knownGroupStates, ", "))
+		}
+		out = append(out, knownGroupStates[i])
+	}
+	return out, nil
 }
 
 // describedOffset is one row of `group describe`.
@@ -92,7 +114,7 @@ func newGroupDescribeCommand(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "describe GROUP",
 		Short: "Show a group's members, assignments, committed offsets and lag",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs("GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -250,7 +272,7 @@ func newGroupDeleteCommand(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete GROUP...",
 		Short: "Delete empty groups and their committed offsets",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs("GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -276,8 +298,11 @@ func newGroupDeleteCommand(g *Globals) *cobra.Command {
 				}
 				rows = append(rows, []string{r.Group, "deleted"})
 			}
-			if err := p.Table([]string{"GROUP", "RESULT"}, rows); err != nil {
-				return err
+			// A table with no deleted group says nothing the error does not.
+			if len(rows) > 0 || len(failed) == 0 {
+				if err := p.Table([]string{"GROUP", "RESULT"}, rows); err != nil {
+					return err
+				}
 			}
 			if len(failed) > 0 {
 				return fmt.Errorf("deleting group %s", strings.Join(failed, "; "))
@@ -320,7 +345,7 @@ partition's earliest and latest offsets; --to-datetime takes RFC 3339
 (2024-05-01T10:00:00Z) or Kafka's YYYY-MM-DDTHH:mm:SS[.sss] in local time,
 and moves to the first offset at or after that time (the end if none).
 --dry-run shows the new offsets without committing them.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs("GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec.hasOffset = cmd.Flags().Changed("to-offset")
 			n := 0
@@ -332,8 +357,11 @@ and moves to the first offset at or after that time (the end if none).
 			if n != 1 {
 				return errors.New("give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime")
 			}
-			if (len(topics) == 0) == !allTopics {
+			switch {
+			case len(topics) == 0 && !allTopics:
 				return errors.New("give --topic or --all-topics")
+			case len(topics) > 0 && allTopics:
+				return errors.New("give either --topic or --all-topics, not both")
 			}
 			p, err := g.Printer(cmd)
 			if err != nil {

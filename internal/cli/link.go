@@ -45,7 +45,7 @@ func newLinkCreate(g *Globals) *cobra.Command {
 		Short: "Create a cluster link that mirrors from a source cluster into this one",
 		Example: `  strait link create east-to-west --source-bootstrap-server east:9092
   strait link create east-to-west --source-bootstrap-server east:9092 --config consumer.offset.sync.enable=true --dry-run`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			configs, err := cfg.collect()
@@ -113,7 +113,7 @@ func newLinkList(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List cluster links",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -162,13 +162,13 @@ func newLinkDescribe(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "describe NAME",
 		Short: "Describe a cluster link",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
 				return err
 			}
-			li, err := getLink(g, args[0], false)
+			li, err := getLink(g, args[0], true)
 			if err != nil {
 				return err
 			}
@@ -176,10 +176,23 @@ func newLinkDescribe(g *Globals) *cobra.Command {
 			for _, c := range li.CategoryCounts {
 				counts = append(counts, c.StateCategory+": "+strconv.Itoa(c.Count))
 			}
+			// Each periodic task with its state and, when in error, its errors.
+			var tasks []string
+			for _, t := range li.Tasks {
+				task := t.TaskName + ": " + t.State
+				var errs []string
+				for _, e := range t.Errors {
+					errs = append(errs, e.ErrorCode+": "+e.ErrorMessage)
+				}
+				if len(errs) > 0 {
+					task += " (" + strings.Join(errs, "; ") + ")"
+				}
+				tasks = append(tasks, task)
+			}
 			return printRecord(p,
-				[]string{"Name", "ID", "Source Cluster", "Destination Cluster", "State", "Error", "Error Message", "Mirror Partition States Count"},
+				[]string{"Name", "ID", "Source Cluster", "Destination Cluster", "State", "Error", "Error Message", "Mirror Partition States Count", "Tasks"},
 				[]string{li.LinkName, li.ClusterLinkID, deref(li.SourceClusterID), deref(li.DestinationClusterID), li.LinkState,
-					shownError(li.LinkError), deref(li.LinkErrorMessage), strings.Join(counts, ", ")})
+					shownError(li.LinkError), deref(li.LinkErrorMessage), strings.Join(counts, ", "), strings.Join(tasks, ", ")})
 		},
 	}
 }
@@ -191,7 +204,7 @@ func newLinkDelete(g *Globals) *cobra.Command {
 		Short: "Delete cluster links",
 		Long: `Delete cluster links. Without --force the cluster refuses to delete a link that
 still has mirror topics; --force deletes it anyway.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, cancel := g.Context()
 			defer cancel()
@@ -236,7 +249,7 @@ func newLinkConfigList(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list NAME",
 		Short: "List the configs of a cluster link (sensitive values are left empty)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -273,7 +286,7 @@ func newLinkConfigUpdate(g *Globals) *cobra.Command {
 		Use:     "update NAME --config k=v[,k=v...]",
 		Short:   "Set configs of a cluster link",
 		Example: `  strait link configuration update east-to-west --config consumer.offset.sync.ms=10000,acl.sync.enable=false`,
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			configs, err := cfg.collect()
 			if err != nil {
@@ -319,7 +332,7 @@ func newLinkTask(g *Globals) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list NAME",
 		Short: "List the tasks of a cluster link with their state and errors",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {

@@ -126,8 +126,9 @@ func TestCLILinkAndMirrorCommands(t *testing.T) {
 				"State                          ACTIVE",
 				"Error                          ",
 				"Error Message                  ",
-				"Mirror Partition States Count  ACTIVE: 10, IN_ERROR: 2"),
-			reqs: []request{discover, {"GET", links + "/link-1", "", ""}},
+				"Mirror Partition States Count  ACTIVE: 10, IN_ERROR: 2",
+				`Tasks                          AclSync: IN_ERROR (AUTHENTICATION_ERROR: Auth issue.; MISCONFIGURATION_ERROR: Wrong config.), AutoCreateMirror: NOT_CONFIGURED`),
+			reqs: []request{discover, {"GET", links + "/link-1", "include_tasks=true", ""}},
 		},
 		{
 			name:    "link describe unknown",

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -48,7 +49,7 @@ on a link with cluster.link.prefix give the source topic with --source-topic and
 TOPIC is then the mirror topic's name (prefix + source topic).`,
 		Example: `  strait mirror create orders --link east-to-west
   strait mirror create east.orders --source-topic orders --link east-to-west`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			configs, err := cfg.collect()
 			if err != nil {
@@ -96,7 +97,7 @@ func newMirrorList(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List mirror topics of one link or of every link",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -115,6 +116,11 @@ func newMirrorList(g *Globals) *cobra.Command {
 			}
 			var l restList[restMirror]
 			if err := rc.do(ctx, http.MethodGet, path, q, nil, &l); err != nil {
+				var ae *APIError
+				if errors.As(err, &ae) && ae.Status == http.StatusBadRequest && strings.Contains(ae.Message, "query parameter mirror_status") {
+					// The REST API names its query parameter; the user gave a flag.
+					return fmt.Errorf("invalid --mirror-status %q%s", status, after(ae.Message, "query parameter mirror_status"))
+				}
 				return err
 			}
 			rows := make([][]string, 0, len(l.Data))
@@ -136,6 +142,12 @@ func newMirrorList(g *Globals) *cobra.Command {
 
 func i64(n int64) string { return strconv.FormatInt(n, 10) }
 
+// after is what follows the first sep in s ("" without one).
+func after(s, sep string) string {
+	_, a, _ := strings.Cut(s, sep)
+	return a
+}
+
 var mirrorDescribeColumns = []string{"Link Name", "Mirror Topic Name", "Partition", "Partition Mirror Lag", "Source Topic Name",
 	"Mirror Status", "Mirror Topic Error", "Status Time (ms)", "Last Source Fetch Offset", "Time Since Last Fetch (ms)"}
 
@@ -144,7 +156,7 @@ func newMirrorDescribe(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe TOPIC --link NAME",
 		Short: "Describe a mirror topic, one row per partition",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -188,7 +200,7 @@ func newMirrorAlter(g *Globals, verb, short string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   verb + " TOPIC... --link NAME",
 		Short: short,
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // newMirrorWait builds `strait mirror wait`: block until mirror topics are
@@ -35,17 +35,27 @@ the source: exact. Without it, the lag the destination last measured is used
 (it may be up to one fetch old).`,
 		Example: `  strait mirror wait orders --link east-west --caught-up --source-bootstrap-server east:9092
   strait mirror wait orders payments --link east-west --state STOPPED --timeout 2m`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, topics []string) error {
 			if caughtUp == (state != "") {
 				return fmt.Errorf("give exactly one of --caught-up and --state")
 			}
-			state = strings.ToUpper(state)
+			given := state
+			state = strings.ToUpper(strings.TrimSpace(state))
+			if state != "" && !slices.Contains(mirrorStates, state) {
+				return fmt.Errorf("invalid --state %q: use one of %s", given, strings.Join(mirrorStates, ", "))
+			}
+			if interval <= 0 {
+				return fmt.Errorf("invalid --interval %v: give a positive duration such as 200ms", interval)
+			}
+			if source != "" && !caughtUp {
+				return fmt.Errorf("--source-bootstrap-server is only used with --caught-up")
+			}
 			ctx, cancel := g.Context()
 			defer cancel()
 			var srcAdm, dstAdm *kadm.Client
 			if caughtUp && source != "" {
-				src, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(source, ",")...), kgo.ClientID("strait-cli"))
+				src, err := g.connect(source, "--source-bootstrap-server", "the source cluster")
 				if err != nil {
 					return err
 				}
@@ -84,6 +94,14 @@ the source: exact. Without it, the lag the destination last measured is used
 	cmd.Flags().DurationVar(&interval, "interval", 200*time.Millisecond, "how often to check")
 	_ = cmd.MarkFlagRequired("link")
 	return cmd
+}
+
+// mirrorStates are the mirror_status values the REST API reports for a
+// Strait mirror topic (the link package's State constants; the CLI speaks
+// REST only, so it keeps its own copy).
+var mirrorStates = []string{
+	"PENDING_MIRROR", "ACTIVE", "PAUSED", "LINK_PAUSED", "SOURCE_UNAVAILABLE",
+	"FAILED", "LINK_FAILED", "PENDING_STOPPED", "STOPPED",
 }
 
 // mirrorsReady checks the condition once for every topic; msg explains

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // restBase is the REST API v3 prefix below --url.
@@ -34,22 +36,48 @@ func (e *APIError) Error() string {
 // discovered with GET /kafka/v3/clusters on first use.
 type restClient struct {
 	base    string // absolute URL of /kafka/v3
+	err     error  // a --url that is not usable; every request fails with it
+	timeout time.Duration
 	hc      *http.Client
 	cluster string
 }
 
-// restClient returns a client for --url; a --url that already ends in
-// /kafka/v3 is taken as is.
+// restClient returns a client for --url. A --url that already ends in
+// /kafka/v3 is taken as is, and one without a scheme (HOST:PORT, as
+// `strait serve` prints its HTTP address) means http://HOST:PORT.
 func (g *Globals) restClient() *restClient {
-	u := strings.TrimRight(g.URL, "/")
-	if !strings.HasSuffix(u, restBase) {
-		u += restBase
+	base, err := restBaseURL(g.URL)
+	return &restClient{base: base, err: err, timeout: g.Timeout, hc: &http.Client{}}
+}
+
+// restBaseURL checks --url and returns the absolute URL of /kafka/v3.
+func restBaseURL(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", errors.New("--url is empty: give the cluster's HTTP address, such as http://127.0.0.1:8090")
 	}
-	return &restClient{base: u, hc: &http.Client{}}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("invalid --url %q: give the cluster's HTTP address, such as http://127.0.0.1:8090", raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("invalid --url %q: the scheme must be http or https, not %s", raw, u.Scheme)
+	}
+	s = strings.TrimRight(s, "/")
+	if !strings.HasSuffix(s, restBase) {
+		s += restBase
+	}
+	return s, nil
 }
 
 // clusterPath is /clusters/<id>/<segments...>, each segment escaped.
 func (c *restClient) clusterPath(ctx context.Context, segments ...string) (string, error) {
+	if c.err != nil {
+		return "", c.err
+	}
 	if c.cluster == "" {
 		var l restList[struct {
 			ClusterID string `json:"cluster_id"`
@@ -94,11 +122,7 @@ func (c *restClient) do(ctx context.Context, method, path string, q url.Values, 
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("REST API at %s: %w", c.base, err)
+		return c.transportError(method, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -112,10 +136,15 @@ func (c *restClient) do(ctx context.Context, method, path string, q url.Values, 
 			Message   *string `json:"message"`
 		}
 		if json.Unmarshal(b, &eb) == nil && eb.Message != nil {
-			e.Code, e.Message = eb.ErrorCode, *eb.Message
-		} else if s := strings.TrimSpace(string(b)); s != "" {
-			first, _, _ := strings.Cut(s, "\n")
-			e.Message = fmt.Sprintf("REST API answered %d: %s", resp.StatusCode, first)
+			e.Code, e.Message = eb.ErrorCode, oneLine(*eb.Message)
+		} else {
+			// Not the REST API's error body: most likely --url names
+			// something other than a Strait HTTP listener.
+			e.Message = fmt.Sprintf("the server at %s answered %d %s to %s %s, not a REST API error (is --url the HTTP address of a Strait broker?)",
+				c.base, resp.StatusCode, http.StatusText(resp.StatusCode), method, path)
+			if first, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n"); first != "" {
+				e.Message += ": " + truncate(first, 120)
+			}
 		}
 		return e
 	}
@@ -126,6 +155,37 @@ func (c *restClient) do(ctx context.Context, method, path string, q url.Values, 
 		return fmt.Errorf("REST API at %s: decoding the answer to %s %s: %w", c.base, method, path, err)
 	}
 	return nil
+}
+
+// transportError says why a request got no HTTP answer at all.
+func (c *restClient) transportError(method string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && method != http.MethodGet:
+		// The server may have the request and finish it after we stop
+		// waiting (a link whose source is slow to validate, say).
+		return fmt.Errorf("no answer from the REST API at %s within --timeout %v; the change may still be applied, so check before retrying", c.base, c.timeout)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("no answer from the REST API at %s within --timeout %v", c.base, c.timeout)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		// net/http's own (unexported) error for a server that closed the
+		// connection before answering anything.
+		strings.Contains(err.Error(), "server closed idle connection"):
+		return fmt.Errorf("the server at %s closed the connection without an HTTP answer (is --url the HTTP address of a Strait broker, not its Kafka address?)", c.base)
+	}
+	return unreachable("the REST API", c.base, "--url", err, c.timeout)
+}
+
+// truncate shortens s to at most n runes.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "..."
 }
 
 // The REST documents the CLI reads. Decoding is lenient: fields the CLI

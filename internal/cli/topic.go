@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -50,6 +53,27 @@ func topicDetail(ctx context.Context, adm *kadm.Client, topic string) (kadm.Topi
 	return td, nil
 }
 
+// brokerMessageError is a Kafka error code with the broker's own message
+// in place of the code's generic description.
+type brokerMessageError struct {
+	err *kerr.Error
+	msg string
+}
+
+func (e *brokerMessageError) Error() string { return e.err.Message + ": " + e.msg }
+func (e *brokerMessageError) Unwrap() error { return e.err }
+
+// withBrokerMessage prints a Kafka error as "CODE: the broker's message"
+// when the broker sent one ("INVALID_PARTITIONS: number of partitions must
+// be larger than 0"), and as kerr prints it otherwise.
+func withBrokerMessage(err error, msg string) error {
+	var ke *kerr.Error
+	if msg == "" || !errors.As(err, &ke) {
+		return err
+	}
+	return &brokerMessageError{err: ke, msg: msg}
+}
+
 func newTopicCreate(g *Globals) *cobra.Command {
 	var (
 		partitions int32
@@ -60,7 +84,7 @@ func newTopicCreate(g *Globals) *cobra.Command {
 		Use:     "create TOPIC",
 		Short:   "Create a topic",
 		Example: `  strait topic create orders --partitions 3 --config retention.ms=86400000`,
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			configs, err := cfg.collect()
 			if err != nil {
@@ -79,10 +103,7 @@ func newTopicCreate(g *Globals) *cobra.Command {
 			defer cancel()
 			resp, err := adm.CreateTopic(ctx, partitions, rf, kconfigs, args[0])
 			if err != nil {
-				if resp.ErrMessage != "" {
-					return fmt.Errorf("creating topic %q: %w: %s", args[0], err, resp.ErrMessage)
-				}
-				return fmt.Errorf("creating topic %q: %w", args[0], err)
+				return fmt.Errorf("creating topic %q: %w", args[0], withBrokerMessage(err, resp.ErrMessage))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created topic %q.\n", args[0])
 			return nil
@@ -99,7 +120,7 @@ func newTopicList(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List topics",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -173,7 +194,7 @@ func newTopicDescribe(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "describe TOPIC",
 		Short: "Describe a topic: partitions with leader, replicas and offsets, and configs",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := g.Printer(cmd)
 			if err != nil {
@@ -286,7 +307,7 @@ func newTopicDelete(g *Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete TOPIC...",
 		Short: "Delete topics",
-		Args:  cobra.MinimumNArgs(1),
+		Args:  minArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, adm, err := g.Kafka()
 			if err != nil {
@@ -300,10 +321,8 @@ func newTopicDelete(g *Globals) *cobra.Command {
 				switch {
 				case errors.Is(err, kerr.UnknownTopicOrPartition):
 					return errTopicMissing(t)
-				case err != nil && resp.ErrMessage != "":
-					return fmt.Errorf("deleting topic %q: %w: %s", t, err, resp.ErrMessage)
 				case err != nil:
-					return fmt.Errorf("deleting topic %q: %w", t, err)
+					return fmt.Errorf("deleting topic %q: %w", t, withBrokerMessage(err, resp.ErrMessage))
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Deleted topic %q.\n", t)
 			}
@@ -320,10 +339,11 @@ func newTopicProduce(g *Globals) *cobra.Command {
 		Long: `Produce one record per line of standard input, with acks=all, until the end of
 the input (Ctrl-D). With --key-separator each line is KEY<SEP>VALUE. Nothing is
 printed on success; a record that fails prints one line on stderr, and the
-command exits non-zero if any did.`,
+command exits non-zero if any did. A mirror topic is read-only: producing into
+one stops at the first refusal with that one error.`,
 		Example: `  printf 'a\nb\n' | strait topic produce orders
   strait topic produce orders --key-separator :`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return produceLines(cmd, g, args[0], keySep)
 		},
@@ -351,12 +371,24 @@ func produceLines(cmd *cobra.Command, g *Globals, topic, keySep string) error {
 		wg     sync.WaitGroup
 		mu     sync.Mutex // guards failed and stderr
 		failed int
+
+		// franz-go drops the broker's error message, so a produce into a
+		// read-only mirror topic reports only INVALID_REQUEST. On the
+		// first one the REST API says whether the topic is such a
+		// mirror; if it is, that is the command's one error.
+		mirrorCheck sync.Once
+		readOnly    atomic.Bool
 	)
 	fail := func(line int, err error) {
+		if errors.Is(err, kerr.InvalidRequest) {
+			mirrorCheck.Do(func() { readOnly.Store(isReadOnlyMirror(g, topic)) })
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		failed++
-		fmt.Fprintf(stderr, "line %d: %v\n", line, err)
+		if !readOnly.Load() || !errors.Is(err, kerr.InvalidRequest) {
+			fmt.Fprintf(stderr, "line %d: %v\n", line, err)
+		}
 	}
 	in := bufio.NewReader(cmd.InOrStdin())
 	lines := 0
@@ -388,15 +420,52 @@ func produceLines(cmd *cobra.Command, g *Globals, topic, keySep string) error {
 				fail(n, err)
 			}
 		})
-		if rerr != nil {
+		if rerr != nil || readOnly.Load() {
 			break
 		}
 	}
 	wg.Wait()
+	if readOnly.Load() {
+		return &readOnlyMirrorError{topic: topic}
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d records failed", failed, lines)
 	}
 	return nil
+}
+
+// readOnlyMirrorError is the broker's refusal of a produce into a mirror
+// topic, which franz-go reports only as INVALID_REQUEST: the code with the
+// message the broker sent.
+type readOnlyMirrorError struct{ topic string }
+
+func (e *readOnlyMirrorError) Error() string {
+	return fmt.Sprintf("%s: Cannot append records to read-only mirror topic '%s'", kerr.InvalidRequest.Message, e.topic)
+}
+
+func (e *readOnlyMirrorError) Unwrap() error { return kerr.InvalidRequest }
+
+// isReadOnlyMirror reports whether the REST API at --url lists topic as a
+// mirror topic that is not STOPPED (and so refuses produce). A REST API
+// that does not answer, or answers with an error, counts as "no".
+func isReadOnlyMirror(g *Globals, topic string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), min(g.Timeout, 10*time.Second))
+	defer cancel()
+	rc := g.restClient()
+	path, err := rc.clusterPath(ctx, "links", "-", "mirrors")
+	if err != nil {
+		return false
+	}
+	var l restList[restMirror]
+	if err := rc.do(ctx, http.MethodGet, path, nil, nil, &l); err != nil {
+		return false
+	}
+	for _, m := range l.Data {
+		if m.MirrorTopicName == topic && m.MirrorStatus != "STOPPED" {
+			return true
+		}
+	}
+	return false
 }
 
 type consumeOptions struct {
@@ -426,7 +495,7 @@ printed, so the next member of the group starts right after them.`,
 		Example: `  strait topic consume orders --from-beginning
   strait topic consume orders --from-beginning --print-offsets --print-key --max-messages 10
   strait topic consume orders --group billing --from-beginning --max-messages 100`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.maxMessages < 0 {
 				return fmt.Errorf("invalid --max-messages %d", o.maxMessages)

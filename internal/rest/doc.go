@@ -44,7 +44,12 @@
 // with the HTTP status and code of a *link.Error when the link manager
 // returns one, 400 with a message naming the offending field or query
 // parameter for bad input, and 500/500 for anything unexpected. Request
-// bodies are decoded strictly: unknown fields and trailing data are errors.
+// bodies are decoded strictly: unknown fields and trailing data are errors,
+// and a number too large for its field names the limit. A request that
+// changes something (any method but GET) with a query parameter it does not
+// take is refused (mutationQuery), so that a misspelt validate_only never
+// turns a dry run into a change; GET ignores unknown parameters, as
+// Confluent's API does.
 //
 // # Topics
 //

@@ -74,6 +74,9 @@ func kafkaError(err error, topic string) error {
 		return link.Errorf(http.StatusNotFound, codeUnknownTopic, "Topic '%s' not found.", topic)
 	case errors.Is(err, kerr.TopicAlreadyExists):
 		return link.Errorf(http.StatusBadRequest, codeKafkaBadRequest, "Topic '%s' already exists.", topic)
+	case errors.Is(err, kerr.InvalidTopicException) && topic != "":
+		return link.Errorf(http.StatusBadRequest, codeKafkaBadRequest,
+			"Topic name '%s' is not valid: a topic name is 1 to 249 ASCII letters, digits, '.', '_' and '-', and not '.' or '..'.", topic)
 	case errors.As(err, &ke) && ke.Retriable:
 		return link.Errorf(http.StatusInternalServerError, codeKafkaRetriable, "%s: %s", ke.Message, ke.Description)
 	case errors.As(err, &ke):

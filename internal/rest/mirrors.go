@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"time"
@@ -288,9 +291,14 @@ func (s *Server) selectMirrors(ctx context.Context, svc link.Service, linkName s
 	case body.MirrorTopicNames != nil && body.MirrorTopicNamePattern != nil:
 		return nil, badRequest("give either mirror_topic_names or mirror_topic_name_pattern, not both")
 	case body.MirrorTopicNamePattern != nil:
+		// Compiled alone first, so that an error quotes the pattern as
+		// given and not the anchored form.
+		if _, err := regexp.Compile(*body.MirrorTopicNamePattern); err != nil {
+			return nil, badRequest("mirror_topic_name_pattern: invalid regular expression %q: %s", *body.MirrorTopicNamePattern, regexpProblem(*body.MirrorTopicNamePattern, err))
+		}
 		re, err := regexp.Compile("^(?:" + *body.MirrorTopicNamePattern + ")$")
 		if err != nil {
-			return nil, badRequest("mirror_topic_name_pattern: %v", err)
+			return nil, badRequest("mirror_topic_name_pattern: invalid regular expression %q", *body.MirrorTopicNamePattern)
 		}
 		infos, err := svc.ListMirrors(ctx, linkName, "")
 		if err != nil {
@@ -317,4 +325,17 @@ func (s *Server) selectMirrors(ctx context.Context, svc link.Service, linkName s
 		}
 	}
 	return topics, nil
+}
+
+// regexpProblem is what is wrong with pattern, without Go's "error parsing
+// regexp:" prefix, quoting the offending part when it is not the whole.
+func regexpProblem(pattern string, err error) string {
+	var se *syntax.Error
+	switch {
+	case errors.As(err, &se) && se.Expr != pattern:
+		return fmt.Sprintf("%s in `%s`", se.Code, se.Expr)
+	case errors.As(err, &se):
+		return se.Code.String()
+	}
+	return err.Error()
 }

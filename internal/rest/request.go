@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -59,6 +61,8 @@ func describeJSONError(err error) string {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
+	case errors.As(err, &te) && te.Field != "" && outOfRange(te) != "":
+		return fmt.Sprintf("field %s: %s", te.Field, outOfRange(te))
 	case errors.As(err, &te) && te.Field != "":
 		return fmt.Sprintf("field %s: cannot use a JSON %s as %s", te.Field, te.Value, wireType(te.Type.Kind().String()))
 	case errors.As(err, &te):
@@ -70,6 +74,39 @@ func describeJSONError(err error) string {
 	}
 	// encoding/json reports unknown fields as `json: unknown field "x"`.
 	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// outOfRange describes a whole number too large or too small for its
+// field's integer type ("70000 is out of range (at most 32767)"), or is ""
+// when te is some other mismatch.
+func outOfRange(te *json.UnmarshalTypeError) string {
+	num, ok := strings.CutPrefix(te.Value, "number ")
+	if !ok || te.Type == nil {
+		return ""
+	}
+	n, ok := new(big.Int).SetString(num, 10)
+	if !ok {
+		return "" // a fraction or an exponent: not an integer at all
+	}
+	var lo, hi *big.Int
+	switch k := te.Type.Kind(); k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := uint(te.Type.Bits())
+		hi = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), bits-1), big.NewInt(1))
+		lo = new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(1), bits-1))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		hi = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(te.Type.Bits())), big.NewInt(1))
+		lo = big.NewInt(0)
+	default:
+		return ""
+	}
+	switch {
+	case n.Cmp(hi) > 0:
+		return fmt.Sprintf("%s is out of range (at most %s)", num, hi)
+	case n.Cmp(lo) < 0:
+		return fmt.Sprintf("%s is out of range (at least %s)", num, lo)
+	}
+	return ""
 }
 
 func wireType(kind string) string {

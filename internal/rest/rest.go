@@ -132,6 +132,93 @@ type route struct {
 // answering 405 in JSON (a pattern with a method is more specific, so it
 // wins for its own method), and everything else under BasePath is a JSON 404.
 func (s *Server) routes() {
+	rs := s.routeTable()
+	allowed := map[string][]string{}
+	var paths []string
+	for _, rt := range rs {
+		h := rt.h
+		if rt.method != http.MethodGet {
+			h = checkQuery(queryOf(rt), h)
+		}
+		s.mux.Handle(rt.method+" "+BasePath+rt.path, s.wrap(h))
+		if _, ok := allowed[rt.path]; !ok {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	for _, p := range paths {
+		methods := allowed[p]
+		slices.Sort(methods)
+		allow := strings.Join(methods, ", ")
+		s.mux.Handle(BasePath+p, s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", allow)
+			return link.Errorf(http.StatusMethodNotAllowed, http.StatusMethodNotAllowed, "HTTP 405 Method Not Allowed")
+		}))
+	}
+	// Every other path is a JSON 404 too: below BasePath, BasePath itself
+	// (which ServeMux would otherwise redirect to BasePath/) and the rest.
+	notFound := s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return link.Errorf(http.StatusNotFound, http.StatusNotFound, "HTTP 404 Not Found")
+	})
+	s.mux.Handle(BasePath+"/", notFound)
+	s.mux.Handle(BasePath, notFound)
+	s.mux.Handle("/", notFound)
+}
+
+// mutationQuery lists the query parameters of each request that changes
+// something (by "METHOD path"); a request that changes something and has
+// any other parameter is refused, so that a misspelt validate_only never
+// turns a dry run into a real change. GET requests ignore parameters they
+// do not know, as Confluent's REST API does.
+var mutationQuery = map[string][]string{
+	"POST /clusters/{cluster_id}/links":                                     {"link_name", "validate_only", "validate_link"},
+	"DELETE /clusters/{cluster_id}/links/{link_name}":                       {"force", "validate_only"},
+	"PUT /clusters/{cluster_id}/links/{link_name}/configs:alter":            {"validate_only"},
+	"POST /clusters/{cluster_id}/links/{link_name}/mirrors":                 {"validate_only"},
+	"POST /clusters/{cluster_id}/topics":                                    nil, // validate_only is a body field
+	"DELETE /clusters/{cluster_id}/topics/{topic_name}":                     nil,
+	"PUT /clusters/{cluster_id}/links/{link_name}/configs/{config_name}":    nil,
+	"DELETE /clusters/{cluster_id}/links/{link_name}/configs/{config_name}": nil,
+}
+
+// mirrorVerbQuery are the mirror verbs' parameters. Strait never
+// truncates, so include_partition_level_truncation_data (Confluent's) is
+// accepted and changes nothing.
+var mirrorVerbQuery = []string{"validate_only", "include_partition_level_truncation_data"}
+
+// queryOf is the query parameters route rt, which changes something,
+// takes.
+func queryOf(rt route) []string {
+	if strings.Contains(rt.path, "/mirrors:") {
+		return mirrorVerbQuery
+	}
+	return mutationQuery[rt.method+" "+rt.path]
+}
+
+// checkQuery refuses a request with a query parameter not in known.
+func checkQuery(known []string, h apiHandler) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		names := make([]string, 0, len(q))
+		for name := range q {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if slices.Contains(known, name) {
+				continue
+			}
+			if len(known) == 0 {
+				return badRequest("unknown query parameter %q: this request takes none", name)
+			}
+			return badRequest("unknown query parameter %q: this request takes %s", name, strings.Join(known, ", "))
+		}
+		return h(w, r)
+	}
+}
+
+// routeTable is every endpoint of the v3 API.
+func (s *Server) routeTable() []route {
 	const c = "/clusters/{cluster_id}"
 	const l = c + "/links/{link_name}"
 	rs := []route{
@@ -161,28 +248,7 @@ func (s *Server) routes() {
 	for _, verb := range sortedVerbs() {
 		rs = append(rs, route{"POST", l + "/mirrors:" + verb, s.alterMirrors(verb)})
 	}
-
-	allowed := map[string][]string{}
-	var paths []string
-	for _, rt := range rs {
-		s.mux.Handle(rt.method+" "+BasePath+rt.path, s.wrap(rt.h))
-		if _, ok := allowed[rt.path]; !ok {
-			paths = append(paths, rt.path)
-		}
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
-	}
-	for _, p := range paths {
-		methods := allowed[p]
-		slices.Sort(methods)
-		allow := strings.Join(methods, ", ")
-		s.mux.Handle(BasePath+p, s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Allow", allow)
-			return link.Errorf(http.StatusMethodNotAllowed, http.StatusMethodNotAllowed, "HTTP 405 Method Not Allowed")
-		}))
-	}
-	s.mux.Handle(BasePath+"/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		return link.Errorf(http.StatusNotFound, http.StatusNotFound, "HTTP 404 Not Found")
-	}))
+	return rs
 }
 
 // wrap checks the cluster ID of routes below /clusters/{cluster_id} and

@@ -83,6 +83,20 @@ func TestRESTTopics(t *testing.T) {
 		{"unknown topic partitions", "GET", "/topics/nope/partitions", "", 404, `{"error_code":40403,"message":"Topic 'nope' not found."}`},
 		{"delete unknown", "DELETE", "/topics/nope", "", 404, `{"error_code":40403,"message":"Topic 'nope' not found."}`},
 		{"wrong cluster", "GET", "/kafka/v3/clusters/other/topics", "", 404, `{"error_code":404,"message":"Cluster other not found."}`},
+
+		// Bad input found in a pass as a new user; none of it changes orders.
+		{"invalid name in the path", "GET", "/topics/a%2Fb", "", 400,
+			`{"error_code":40002,"message":"Topic name 'a/b' is not valid: a topic name is 1 to 249 ASCII letters, digits, '.', '_' and '-', and not '.' or '..'."}`},
+		{"validate_only as a query parameter", "POST", "/topics?validate_only=true", `{"topic_name":"x"}`, 400,
+			`{"error_code":400,"message":"unknown query parameter \"validate_only\": this request takes none"}`},
+		{"not created by the refused request", "GET", "/topics/x", "", 404, `{"error_code":40403,"message":"Topic 'x' not found."}`},
+		{"dry-run delete", "DELETE", "/topics/orders?validate_only=true", "", 400,
+			`{"error_code":400,"message":"unknown query parameter \"validate_only\": this request takes none"}`},
+		{"partitions out of range", "POST", "/topics", `{"topic_name":"x","partitions_count":4294967296}`, 400,
+			`{"error_code":400,"message":"invalid JSON body: field partitions_count: 4294967296 is out of range (at most 2147483647)"}`},
+		{"replication factor out of range", "POST", "/topics", `{"topic_name":"x","replication_factor":32768}`, 400,
+			`{"error_code":400,"message":"invalid JSON body: field replication_factor: 32768 is out of range (at most 32767)"}`},
+		{"still there", "GET", "/topics/orders", "", 200, topicJSON(2)},
 	}
 	for _, st := range steps {
 		path := b + st.path

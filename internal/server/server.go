@@ -333,15 +333,21 @@ func (s *Server) writeChunk(tcp *net.TCPConn, wr *bufio.Writer, ch storage.Chunk
 			return err
 		}
 	}
-	// The segment shrank under us (truncated): keep the frame's length true;
-	// clients discard a partial trailing batch.
+	// The segment shrank under us (truncated, which cuts at a batch
+	// boundary): keep the frame's length true with filler that clients read
+	// as a partial trailing batch and discard. Any four filler bytes read as
+	// a batch length give 0x7f7f7f7f, more than the bytes left; zeros would
+	// read as a batch of length 0, which clients report as corrupt.
 	for ; sent < ch.Len; sent++ {
-		if err := wr.WriteByte(0); err != nil {
+		if err := wr.WriteByte(partialBatchFiller); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// partialBatchFiller pads a chunk whose file shrank; see writeChunk.
+const partialBatchFiller = 0x7f
 
 // splice cuts the encoded response (starting at the correlation id) at each
 // marker and returns the pieces to write and the total size on the wire.

@@ -60,8 +60,9 @@
 //   - Without the clean-shutdown marker, every segment from the one holding
 //     the recovery point to the last is read in full: framing, CRC
 //     (record.Validate) and offset order. At the first torn or bad batch the
-//     file is truncated there, later segments are dropped, and the cut
-//     (segment, offset, bytes, cause) is logged. Their indexes are rebuilt
+//     file is truncated there, later segments are dropped (and so is that
+//     segment if it kept nothing and began inside the previous one), and
+//     the cut (segment, offset, bytes, cause) is logged. Their indexes are rebuilt
 //     and their batches' leader epochs fed to the epoch cache.
 //   - Every other segment keeps its log, but its index files are checked:
 //     missing, not a whole number of entries, not strictly increasing, past

@@ -128,12 +128,19 @@ func readBatch(s *segment, h record.Header, pos int64) ([]byte, error) {
 // MaxTimestamp >= ts; ok is false if none. Segments whose maximum is below ts
 // are skipped, and the time index jumps close to the batch within a segment.
 func (l *Log) FindTimestamp(ts int64) (batch []byte, ok bool, err error) {
+	return l.FindTimestampFrom(ts, 0)
+}
+
+// FindTimestampFrom is FindTimestamp among the batches holding offsets at or
+// after from (clamped to the start offset): a caller whose match in one
+// batch lies below an offset it needs continues after that batch.
+func (l *Log) FindTimestampFrom(ts, from int64) (batch []byte, ok bool, err error) {
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
 		return nil, false, ErrClosed
 	}
-	start := l.start
+	start := max(l.start, from)
 	var views []view
 	for _, s := range l.segs[l.segmentFor(start):] {
 		if s.size == 0 || s.maxTsOff < 0 || s.maxTs < ts {

@@ -135,7 +135,8 @@ func (l *Log) load() error {
 	}
 	for i := recoverFrom; i < len(l.segs); i++ {
 		s := l.segs[i]
-		cut, cause, err := l.recoverSegment(s, prevNext, cfg, i < len(l.segs)-1)
+		minNext := prevNext
+		cut, cause, err := l.recoverSegment(s, minNext, cfg, i < len(l.segs)-1)
 		if err != nil {
 			return fmt.Errorf("segment %d: %w", s.base, err)
 		}
@@ -154,6 +155,17 @@ func (l *Log) load() error {
 			note("dropped segment %d after the damage", later.base)
 		}
 		l.segs = l.segs[:i+1]
+		if i > 0 && s.size == 0 && s.base < minNext {
+			// It started inside the previous segment and kept nothing:
+			// as the active segment its base would pull the log end
+			// back below offsets the previous segment still holds.
+			s.close()
+			if err := s.removeFiles(); err != nil {
+				return err
+			}
+			note("dropped segment %d: it overlapped the previous one and kept nothing", s.base)
+			l.segs = l.segs[:i]
+		}
 		break
 	}
 

@@ -92,3 +92,31 @@ func TestStorageMaxTimestampBatch(t *testing.T) {
 		t.Fatal("a tie must return the earliest batch")
 	}
 }
+
+// TestStorageFindTimestampFrom: the search can begin past the start offset
+// (ListOffsets continues after a batch whose qualifying records all lie
+// below the log start), skipping earlier batches even when the time index
+// would jump before them.
+func TestStorageFindTimestampFrom(t *testing.T) {
+	h, ms := tsLog(t)
+	for _, from := range []int64{0, ms[3].base, ms[3].last + 1, ms[8].base + 1, ms[14].last, ms[14].last + 1, 1 << 40} {
+		for _, ts := range []int64{0, 150, 500, 901, 1300} {
+			var want []byte
+			for _, m := range ms {
+				if m.last >= from && m.maxTs >= ts {
+					want = m.raw
+					break
+				}
+			}
+			got, ok, err := h.l.FindTimestampFrom(ts, from)
+			if err != nil {
+				t.Fatalf("FindTimestampFrom(%d, %d): %v", ts, from, err)
+			}
+			if ok != (want != nil) || !bytes.Equal(got, want) {
+				gh, _ := record.ParseHeader(got)
+				wh, _ := record.ParseHeader(want)
+				t.Fatalf("FindTimestampFrom(%d, %d) = batch %d (ok %v), want batch %d", ts, from, gh.BaseOffset, ok, wh.BaseOffset)
+			}
+		}
+	}
+}
