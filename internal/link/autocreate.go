@@ -64,7 +64,7 @@ func (r *runner) autoCreateMirrors() {
 	sort.Strings(candidates)
 	var problems []string
 	for _, name := range candidates {
-		err := r.m.CreateMirror(ctx, CreateMirrorRequest{Link: r.link.Name, SourceTopic: name})
+		err := r.m.createMirror(ctx, CreateMirrorRequest{Link: r.name, SourceTopic: name}, r)
 		var e *Error
 		if errors.As(err, &e) && e.Code == codeAlreadyExists {
 			continue

@@ -68,6 +68,12 @@ func (r *runner) syncTopicConfigs() {
 func (r *runner) applySyncedConfigs(ctx context.Context, mirror string, synced map[string]string) error {
 	changed := false
 	err := r.m.meta.UpdateTopic(ctx, mirror, func(t *metadata.Topic) error {
+		changed = false
+		// Only while it still mirrors: a mirror stopped since the source
+		// was read is an independent topic with configs of its own.
+		if t.Mirror == nil || (t.Mirror.State != StateActive && t.Mirror.State != StatePaused) {
+			return nil
+		}
 		next := maps.Clone(t.Configs)
 		if next == nil {
 			next = map[string]string{}
@@ -80,7 +86,6 @@ func (r *runner) applySyncedConfigs(ctx context.Context, mirror string, synced m
 			}
 		}
 		if maps.Equal(next, t.Configs) {
-			changed = false
 			return nil
 		}
 		if err := config.ValidateTopicConfigs(next); err != nil {

@@ -26,8 +26,10 @@ type mpart struct {
 	p           *partition.Partition
 	startOffset int64 // where mirroring began (-1 unknown)
 
-	// appendMu is held while a fetch response is applied; fenced (under
-	// appendMu) stops every later append, when the mirror is being stopped.
+	// appendMu is held while the fetcher changes the log (applying a fetch
+	// response, or positioning or truncating it), never while it waits for
+	// the source; fenced (under appendMu) stops every later change, when
+	// the mirror is being stopped.
 	appendMu sync.Mutex
 	fenced   bool
 	// held (under appendMu) suspends appends while the mirror is not
@@ -143,6 +145,9 @@ func (f *fetcher) round(parts []*mpart, s settings) error {
 			if f.r.ctx.Err() != nil {
 				return err
 			}
+			if errors.Is(err, errNotFetching) {
+				continue
+			}
 			f.r.lg.Warn("preparing mirror partition", "topic", mp.key.topic, "partition", mp.key.index, "err", err)
 			continue
 		}
@@ -186,7 +191,7 @@ func (f *fetcher) round(parts []*mpart, s settings) error {
 	if err != nil {
 		return fmt.Errorf("fetch from source broker %d: %w", f.broker, err)
 	}
-	f.r.m.metrics.fetchLatency(f.r.link.Name, f.r.m.now().Sub(started))
+	f.r.m.metrics.fetchLatency(f.r.name, f.r.m.now().Sub(started))
 	resp := kresp.(*kmsg.FetchResponse)
 	if resp.ErrorCode != 0 {
 		return fmt.Errorf("fetch from source broker %d: %w", f.broker, kerr.ErrorForCode(resp.ErrorCode))
@@ -211,7 +216,13 @@ func (f *fetcher) round(parts []*mpart, s settings) error {
 			if mp == nil {
 				continue
 			}
-			if err := f.apply(mp, offsets[mp.key], &rp); err != nil {
+			err := f.apply(mp, offsets[mp.key], &rp)
+			if errors.Is(err, errOutOfRange) {
+				// Handled without appendMu: it asks the source, which
+				// must not hold up a pause or a stop.
+				err = f.outOfRange(mp, offsets[mp.key])
+			}
+			if err != nil {
 				retry = true
 				f.r.lg.Debug("mirror partition fetch", "topic", mp.key.topic, "partition", mp.key.index, "err", err)
 			}
@@ -223,18 +234,31 @@ func (f *fetcher) round(parts []*mpart, s settings) error {
 	return nil
 }
 
+// errNotFetching is returned for a mirror partition that was paused or is
+// being stopped while it was prepared: its log is left alone.
+var errNotFetching = errors.New("mirror partition is paused or stopping")
+
 // prepare positions an empty mirror partition at its start offset and, for
 // a non-empty one, checks its epoch against the source once per assignment.
+// Like applying a response, it changes the log only under appendMu, and not
+// once the partition is held or fenced.
 func (f *fetcher) prepare(mp *mpart, s settings) error {
 	mp.mu.Lock()
 	started, validated := mp.started, mp.validated
 	mp.mu.Unlock()
 	l := mp.p.Log()
 	if !started {
-		if l.NextOffset() == l.StartOffset() && mp.startOffset > l.NextOffset() {
-			if err := mp.p.SetStartOffset(mp.startOffset); err != nil {
-				return err
-			}
+		mp.appendMu.Lock()
+		var err error
+		switch {
+		case mp.fenced || mp.held:
+			err = errNotFetching
+		case l.NextOffset() == l.StartOffset() && mp.startOffset > l.NextOffset():
+			err = mp.p.SetStartOffset(mp.startOffset)
+		}
+		mp.appendMu.Unlock()
+		if err != nil {
+			return err
 		}
 		mp.mu.Lock()
 		mp.started = true
@@ -296,10 +320,41 @@ func (f *fetcher) reconcileEpoch(mp *mpart, s settings) error {
 	if truncateTo >= end {
 		return nil
 	}
+	// OffsetForLeaderEpoch names the topic: the answer may come from another
+	// incarnation of it, whose epochs say nothing of the mirror's log.
+	if err := f.checkTopicID(mp); err != nil {
+		return err
+	}
+	mp.appendMu.Lock()
+	defer mp.appendMu.Unlock()
+	if mp.fenced || mp.held {
+		return errNotFetching
+	}
+	if l.NextOffset() != end || l.LatestEpoch() != epoch {
+		return errors.New("mirror partition changed while its epoch was checked")
+	}
 	f.r.lg.Warn("source truncated: truncating the mirror partition to match",
 		"topic", mp.key.topic, "partition", mp.key.index, "from", end, "to", truncateTo,
 		"epoch", epoch, "source_epoch", p.LeaderEpoch, "source_end_offset", p.EndOffset)
 	return mp.p.TruncateTo(truncateTo)
+}
+
+// checkTopicID fails, and reports the mirror's problem, unless the source
+// topic of that name still has the mirror's source topic ID.
+func (f *fetcher) checkTopicID(mp *mpart) error {
+	if mp.srcTopicID == uuid.Nil {
+		return nil
+	}
+	src, err := f.r.sourceMetadata([]string{mp.srcTopic})
+	if err != nil {
+		return err
+	}
+	if st, ok := src[mp.srcTopic]; !ok || st.id != mp.srcTopicID {
+		f.r.reportPartitionProblem(mp.key.topic, "SOURCE_TOPIC_ID_CHANGED",
+			fmt.Sprintf("source topic '%s' is no longer the topic with ID %s", mp.srcTopic, mp.srcTopicID))
+		return errors.New("source topic changed")
+	}
+	return nil
 }
 
 // apply handles one partition of a fetch response.
@@ -309,10 +364,17 @@ func (f *fetcher) apply(mp *mpart, fetchOffset int64, rp *kmsg.FetchResponseTopi
 	if mp.fenced || mp.held {
 		return nil
 	}
+	// A response for an offset that is no longer the log end is stale (the
+	// partition was truncated, or appended to by another fetcher, while it
+	// was in flight): applied, it could leave a hole or bring back what was
+	// cut. The next round fetches from the log end.
+	if mp.p.Log().NextOffset() != fetchOffset {
+		return nil
+	}
 	now := f.r.m.now()
 	switch {
 	case rp.ErrorCode == kerr.OffsetOutOfRange.Code:
-		return f.outOfRange(mp)
+		return errOutOfRange
 	case rp.ErrorCode == kerr.UnknownTopicID.Code || rp.ErrorCode == kerr.UnknownTopicOrPartition.Code:
 		f.r.reportPartitionProblem(mp.key.topic, "SOURCE_TOPIC_MAY_BE_DELETED",
 			fmt.Sprintf("source topic '%s' partition %d: %v", mp.srcTopic, mp.key.index, kerr.ErrorForCode(rp.ErrorCode)))
@@ -332,7 +394,7 @@ func (f *fetcher) apply(mp *mpart, fetchOffset int64, rp *kmsg.FetchResponseTopi
 	l := mp.p.Log()
 	n, records, err := f.appendBatches(mp, rp.RecordBatches)
 	if n > 0 {
-		f.r.m.metrics.mirrored(f.r.link.Name, mp.key.topic, n, records)
+		f.r.m.metrics.mirrored(f.r.name, mp.key.topic, n, records)
 	}
 	if err != nil {
 		return err
@@ -416,10 +478,16 @@ func (f *fetcher) appendBatches(mp *mpart, set []byte) (int, int, error) {
 	return to - from, records, nil
 }
 
-// outOfRange handles OFFSET_OUT_OF_RANGE: the source's log moved past the
-// mirror's end (retention, DeleteRecords) or the source lost data the mirror
-// has (truncation).
-func (f *fetcher) outOfRange(mp *mpart) error {
+// errOutOfRange is apply's answer to OFFSET_OUT_OF_RANGE, for the caller
+// to handle with outOfRange once appendMu is released.
+var errOutOfRange = errors.New("fetch offset out of range at the source")
+
+// outOfRange handles OFFSET_OUT_OF_RANGE for a fetch at fetchOffset: the
+// source's log moved past the mirror's end (retention, DeleteRecords) or the
+// source lost data the mirror has (truncation). It asks the source without
+// appendMu and changes the log under it, unless the partition was held,
+// fenced or moved meanwhile.
+func (f *fetcher) outOfRange(mp *mpart, fetchOffset int64) error {
 	s := f.r.settings()
 	ctx, cancel := context.WithTimeout(f.r.ctx, s.requestTimeout)
 	defer cancel()
@@ -438,19 +506,16 @@ func (f *fetcher) outOfRange(mp *mpart) error {
 	}
 	// Offsets of another incarnation of the topic mean nothing here: check
 	// the topic ID before moving or cutting the mirror's log.
-	if mp.srcTopicID != uuid.Nil {
-		src, err := f.r.sourceMetadata([]string{mp.srcTopic})
-		if err != nil {
-			return err
-		}
-		if st, ok := src[mp.srcTopic]; !ok || st.id != mp.srcTopicID {
-			f.r.reportPartitionProblem(mp.key.topic, "SOURCE_TOPIC_ID_CHANGED",
-				fmt.Sprintf("source topic '%s' is no longer the topic with ID %s", mp.srcTopic, mp.srcTopicID))
-			return errors.New("source topic changed")
-		}
+	if err := f.checkTopicID(mp); err != nil {
+		return err
 	}
+	mp.appendMu.Lock()
+	defer mp.appendMu.Unlock()
 	l := mp.p.Log()
 	end := l.NextOffset()
+	if mp.fenced || mp.held || end != fetchOffset {
+		return nil
+	}
 	switch {
 	case end < so.Offset:
 		f.r.lg.Info("source log start moved past the mirror's end: restarting the mirror partition there",

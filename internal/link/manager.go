@@ -125,7 +125,7 @@ func (m *Manager) reconcile() {
 	}
 	for name, r := range m.runners {
 		l, ok := want[name]
-		if !ok || l.ID != r.link.ID {
+		if !ok || l.ID != r.id {
 			r.stop()
 			delete(m.runners, name)
 			continue

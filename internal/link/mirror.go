@@ -21,8 +21,10 @@ import (
 // sourceClient returns an admin client for the link's source: the runner's
 // when it runs, else a temporary one the caller must close with done.
 // The settings always come from the stored link, which a config change
-// updates before the runner hears of it.
-func (m *Manager) sourceClient(l metadata.Link) (adm *kadm.Client, s settings, done func(), err error) {
+// updates before the runner hears of it. self is the calling runner, if a
+// runner calls: it must not take Manager.mu, which the Manager holds while
+// it stops (and joins) that runner.
+func (m *Manager) sourceClient(l metadata.Link, self *runner) (adm *kadm.Client, s settings, done func(), err error) {
 	cfg, err := m.linkConfigs(l)
 	if err != nil {
 		return nil, settings{}, nil, err
@@ -30,7 +32,11 @@ func (m *Manager) sourceClient(l metadata.Link) (adm *kadm.Client, s settings, d
 	if s, err = parseSettings(cfg); err != nil {
 		return nil, settings{}, nil, err
 	}
-	if r := m.runner(l.Name); r != nil && r.link.ID == l.ID && r.settings().connection == s.connection {
+	r := self
+	if r == nil {
+		r = m.runner(l.Name)
+	}
+	if r != nil && r.id == l.ID && r.settings().connection == s.connection {
 		return r.adm, s, func() {}, nil
 	}
 	cl, err := kgo.NewClient(s.clientOpts...)
@@ -44,6 +50,12 @@ func (m *Manager) sourceClient(l metadata.Link) (adm *kadm.Client, s settings, d
 // source's partition count and synced configs, starting per
 // mirror.start.offset.spec.
 func (m *Manager) CreateMirror(ctx context.Context, req CreateMirrorRequest) error {
+	return m.createMirror(ctx, req, nil)
+}
+
+// createMirror is CreateMirror; self is the link's runner when it calls
+// (auto-create), so that it never takes Manager.mu (see sourceClient).
+func (m *Manager) createMirror(ctx context.Context, req CreateMirrorRequest, self *runner) error {
 	l, ok := m.meta.Link(req.Link)
 	if !ok {
 		return linkNotFound(req.Link)
@@ -51,7 +63,7 @@ func (m *Manager) CreateMirror(ctx context.Context, req CreateMirrorRequest) err
 	if req.SourceTopic == "" {
 		return badRequest("source_topic_name is required")
 	}
-	adm, s, done, err := m.sourceClient(l)
+	adm, s, done, err := m.sourceClient(l, self)
 	if err != nil {
 		return internalError(err)
 	}
@@ -113,7 +125,11 @@ func (m *Manager) CreateMirror(ctx context.Context, req CreateMirrorRequest) err
 	}
 	m.lg.Info("created mirror topic", "link", l.Name, "topic", name, "source_topic", req.SourceTopic,
 		"source_topic_id", src.id, "partitions", len(src.partitions), "start_offsets", starts)
-	if r := m.runner(l.Name); r != nil {
+	r := self
+	if r == nil {
+		r = m.runner(l.Name)
+	}
+	if r != nil {
 		r.kickRefresh()
 	}
 	return nil
@@ -226,7 +242,7 @@ func (m *Manager) mirrorInfo(t metadata.Topic) MirrorInfo {
 	}
 	r := m.runner(mm.Link)
 	var parts map[partKey]*mpart
-	if r != nil && r.link.ID == mm.LinkID {
+	if r != nil && r.id == mm.LinkID {
 		parts = r.derive(&mi)
 	}
 	for i := range t.Partitions {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/strait-kafka/strait/internal/group"
 	"github.com/strait-kafka/strait/internal/link/linkconf"
 )
@@ -15,7 +17,9 @@ import (
 // groups onto the destination, every consumer.offset.sync.ms:
 //
 //   - only groups selected by consumer.offset.group.filters (exclude wins);
-//   - only offsets of this link's mirror topics that still mirror;
+//   - only offsets of this link's mirror topics that still mirror, and
+//     only while the source topic of that name still has the mirror's
+//     source topic ID (never offsets of a recreated topic);
 //   - never past the mirror's log end offset (a consumer must not skip
 //     records the mirror does not have yet);
 //   - only into groups with no live members on the destination (the
@@ -63,6 +67,7 @@ func (r *runner) offsetSync(ctx context.Context, only string) error {
 	}
 	// Source topic -> mirror topic, for mirrors that still mirror.
 	mirrors := map[string]string{}
+	ids := map[string]uuid.UUID{} // source topic -> the mirror's source topic ID
 	for _, t := range r.mirrorTopics() {
 		if only != "" && t.Name != only {
 			continue
@@ -70,6 +75,7 @@ func (r *runner) offsetSync(ctx context.Context, only string) error {
 		switch t.Mirror.State {
 		case StateActive, StatePaused, StatePendingStopped:
 			mirrors[t.Mirror.SourceTopic] = t.Name
+			ids[t.Mirror.SourceTopic] = t.Mirror.SourceTopicID
 		}
 	}
 	if len(mirrors) == 0 {
@@ -90,6 +96,23 @@ func (r *runner) offsetSync(ctx context.Context, only string) error {
 		return nil
 	}
 	fetched := r.adm.FetchManyOffsets(ctx, groups...)
+	// Group offsets name topics: those of a source topic that was deleted
+	// (and perhaps recreated) since its mirror was made are not the
+	// mirror's. Checked after reading them, as the fetcher does.
+	names := make([]string, 0, len(mirrors))
+	for src := range mirrors {
+		names = append(names, src)
+	}
+	sources, err := r.sourceMetadata(names)
+	if err != nil {
+		return fmt.Errorf("reading source topic IDs: %w", err)
+	}
+	for src := range mirrors {
+		st, ok := sources[src]
+		if !ok || st.err != 0 || (ids[src] != uuid.Nil && st.id != ids[src]) {
+			delete(mirrors, src)
+		}
+	}
 	var problems []string
 	for _, name := range groups {
 		resp, ok := fetched[name]

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -132,24 +133,39 @@ func TestLinkRegressionAutoCreateDuringRestartDeadlocks(t *testing.T) {
 }
 
 // update rewrote runner.link under runner.mu while fetchers, the control
-// loop and describe read it without: a data race on every live config change.
+// loop and describe read it without: a data race on every live config
+// change (found by -race; each change is one more chance to catch it).
 func TestLinkRegressionLiveConfigChangeRacesWithFetchers(t *testing.T) {
 	src := newKfake(t)
 	srcAddr := src.ListenAddrs()[0]
 	srcCl := newClient(t, srcAddr)
 	createTopic(t, srcCl, "busy", 1, nil)
+	produceN(t, srcCl, "busy", 10, "busy")
 	d := newDest(t, "")
 	mustLink(t, d, "l", fastLink(srcAddr))
 	mustMirror(t, d, "l", "busy")
+	waitCaughtUp(t, d, srcCl, "l", "busy", "busy")
 	ctx := context.Background()
-	for i := 0; i < 4; i++ {
-		v := fmt.Sprint(2000 + 1000*i)
+	lastFetch := func() time.Time {
+		mi, err := d.links.DescribeMirror(ctx, "l", "busy")
+		if err != nil || len(mi.Lags) != 1 {
+			t.Fatalf("describe: %v %+v", err, mi)
+		}
+		return mi.Lags[0].LastFetch
+	}
+	for i := 0; i < 60; i++ {
+		v := fmt.Sprint(2000 + 100*i)
+		before := lastFetch()
 		if err := d.links.AlterLinkConfigs(ctx, "l", map[string]string{"topic.config.sync.ms": v}, nil, false); err != nil {
 			t.Fatal(err)
 		}
-		// Fetch rounds go on while the runner takes the new revision.
-		produceN(t, srcCl, "busy", 10, fmt.Sprint("round", i))
+		// The fetcher, long-polling while the runner takes the new
+		// revision, mirrors more.
+		produceN(t, srcCl, "busy", 1, v)
 		waitCaughtUp(t, d, srcCl, "l", "busy", "busy")
+		if !lastFetch().After(before) {
+			t.Fatal("no fetch since the config change")
+		}
 		cfgs, err := d.links.LinkConfigs(ctx, "l")
 		if err != nil {
 			t.Fatal(err)
@@ -160,6 +176,8 @@ func TestLinkRegressionLiveConfigChangeRacesWithFetchers(t *testing.T) {
 			}
 		}
 	}
+	produceN(t, srcCl, "busy", 10, "more")
+	waitCaughtUp(t, d, srcCl, "l", "busy", "busy")
 	testutil.CheckMirrorTopic(t, srcCl, d.cl, "busy", "busy", 1)
 }
 
@@ -262,16 +280,40 @@ func TestLinkRegressionEpochCheckTruncatesAfterStop(t *testing.T) {
 	waitCaughtUp(t, d, srcCl, "l", "late", "late")
 	waitCaughtUp(t, d, srcCl, "l", "steady", "steady")
 	ctx := context.Background()
+	lateID := topicIDOf(t, srcCl, "late")
+	var (
+		mu      sync.Mutex
+		without int  // fetches in a row that do not ask for late
+		armed   bool // the epoch check was answered
+		fetches int  // fetch requests after the answer
+	)
+	src.ControlKey(int16(kmsg.Fetch), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if armed {
+			fetches++
+		}
+		for _, rt := range kreq.(*kmsg.FetchRequest).Topics {
+			if rt.TopicID == lateID || rt.Topic == "late" {
+				without = 0
+				return nil, nil, false
+			}
+		}
+		without++
+		return nil, nil, false
+	})
+	// Paused, the partition leaves its fetcher: it is checked again when it
+	// comes back.
 	if res, err := d.links.PauseMirrors(ctx, "l", []string{"late"}, false); err != nil || res[0].Err != nil {
 		t.Fatalf("pause: %v %+v", err, res)
 	}
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return without >= 2, "fetches still ask for the paused mirror"
+	})
 	// The source answers the epoch check with an end below the mirror's,
 	// but only once the mirror has been failed over.
-	var (
-		mu      sync.Mutex
-		armed   bool
-		fetches int // fetch requests after the answer
-	)
 	entered, release := holdFirst(t, src, int16(kmsg.OffsetForLeaderEpoch), func(kreq kmsg.Request) kmsg.Response {
 		req := kreq.(*kmsg.OffsetForLeaderEpochRequest)
 		resp := req.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
@@ -290,14 +332,6 @@ func TestLinkRegressionEpochCheckTruncatesAfterStop(t *testing.T) {
 		mu.Unlock()
 		return resp
 	}, nil)
-	src.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if armed {
-			fetches++
-		}
-		return nil, nil, false
-	})
 	if res, err := d.links.ResumeMirrors(ctx, "l", []string{"late"}, false); err != nil || res[0].Err != nil {
 		t.Fatalf("resume: %v %+v", err, res)
 	}
@@ -335,7 +369,8 @@ func TestLinkRegressionPromoteAcceptsRecreatedSourceTopic(t *testing.T) {
 	mustLink(t, d, "l", fastLink(srcAddr))
 	mustMirror(t, d, "l", "moved")
 	waitCaughtUp(t, d, srcCl, "l", "moved", "moved")
-	recreateTopic(t, srcAddr, srcCl, "moved", 3)
+	// As many records as before: no lag by the new topic's end offsets.
+	recreateTopic(t, srcAddr, srcCl, "moved", 10)
 	ctx := context.Background()
 	res, err := d.links.PromoteMirrors(ctx, "l", []string{"moved"}, false)
 	if err != nil {
@@ -352,7 +387,8 @@ func TestLinkRegressionPromoteAcceptsRecreatedSourceTopic(t *testing.T) {
 func TestLinkRegressionPromoteAcceptsMirrorAheadOfSource(t *testing.T) {
 	srcCluster := newDest(t, "")
 	createTopic(t, srcCluster.cl, "shrunk", 1, nil)
-	produceN(t, srcCluster.cl, "shrunk", 20, "src")
+	produceN(t, srcCluster.cl, "shrunk", 12, "kept")
+	produceN(t, srcCluster.cl, "shrunk", 8, "lost")
 	d := newDest(t, "")
 	mustLink(t, d, "l", fastLink(srcCluster.addr))
 	mustMirror(t, d, "l", "shrunk")
@@ -402,7 +438,12 @@ func TestLinkRegressionOffsetSyncFromRecreatedSourceTopic(t *testing.T) {
 		os := kadm.Offsets{}
 		os.Add(kadm.Offset{Topic: "gone", Partition: 0, At: gone, LeaderEpoch: -1})
 		os.Add(kadm.Offset{Topic: "kept", Partition: 0, At: kept, LeaderEpoch: -1})
-		if _, err := kadm.NewClient(srcCl).CommitOffsets(ctx, "g", os); err != nil {
+		// A new client each time: one that knows the current topic IDs.
+		resp, err := kadm.NewClient(newClient(t, srcAddr)).CommitOffsets(ctx, "g", os)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -481,5 +522,48 @@ func TestLinkRegressionConfigSyncAfterFailover(t *testing.T) {
 	tp, _ := d.brk.Metadata().Topic("cfg")
 	if v, ok := tp.Configs["retention.ms"]; ok && v == "12345" {
 		t.Fatalf("a stopped topic's retention.ms was synced from the source: %v", tp.Configs)
+	}
+}
+
+// OFFSET_OUT_OF_RANGE was handled under the partition's append lock, asking
+// the source for its offsets: with a slow or lost source, a pause or a stop
+// (failover) waited for those answers, up to several request timeouts.
+func TestLinkRegressionOutOfRangeHoldsUpFailover(t *testing.T) {
+	src := newKfake(t)
+	srcAddr := src.ListenAddrs()[0]
+	srcCl := newClient(t, srcAddr)
+	createTopic(t, srcCl, "oor", 1, nil)
+	produceN(t, srcCl, "oor", 10, "oor")
+	d := newDest(t, "")
+	// Requests to the source do not time out during the test.
+	mustLink(t, d, "l", fastLink(srcAddr, "request.timeout.ms", "600000"))
+	mustMirror(t, d, "l", "oor")
+	waitCaughtUp(t, d, srcCl, "l", "oor", "oor")
+	// The next fetch answers OFFSET_OUT_OF_RANGE, and the source then does
+	// not answer the fetcher's ListOffsets.
+	entered, _ := holdFirst(t, src, int16(kmsg.ListOffsets), nil, nil)
+	src.ControlKey(int16(kmsg.Fetch), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		req := kreq.(*kmsg.FetchRequest)
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.OffsetOutOfRange.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	waitClosed(t, entered, "the fetcher to ask the source for its offsets")
+	ctx := context.Background()
+	if res, err := d.links.FailoverMirrors(ctx, "l", []string{"oor"}, false); err != nil || res[0].Err != nil {
+		t.Fatalf("failover: %v %+v", err, res)
+	}
+	mi := waitState(t, d, "l", "oor", link.StateStopped)
+	if mi.Lags[0].MirrorLogEndOffset != 10 {
+		t.Fatalf("stopped at %d, want 10", mi.Lags[0].MirrorLogEndOffset)
 	}
 }

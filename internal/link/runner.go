@@ -57,6 +57,11 @@ type runner struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// name and id are the link's name and cluster_link_id; they never
+	// change for a runner (another ID means another runner), so they are
+	// read without mu, unlike link.
+	name, id string
+
 	cl  *kgo.Client
 	adm *kadm.Client
 
@@ -97,7 +102,7 @@ func newRunner(m *Manager, l metadata.Link) (*runner, error) {
 		return nil, fmt.Errorf("source client: %w", err)
 	}
 	r := &runner{
-		m: m, lg: m.lg.With("link", l.Name), cl: cl, adm: kadm.NewClient(cl),
+		m: m, lg: m.lg.With("link", l.Name), name: l.Name, id: l.ID, cl: cl, adm: kadm.NewClient(cl),
 		kick: make(chan struct{}, 1), notify: make(chan struct{}, 1),
 		link: l, s: s,
 		parts: make(map[partKey]*mpart), fetchers: make(map[int32]*fetcher),
@@ -126,7 +131,7 @@ func (r *runner) stop() {
 	r.cancel()
 	r.wg.Wait()
 	r.cl.Close()
-	r.m.metrics.forgetLink(r.link.Name)
+	r.m.metrics.forgetLink(r.name)
 }
 
 // needsRestart reports a config change that needs a new source client.
@@ -214,7 +219,7 @@ func (r *runner) control() {
 		case <-r.notify:
 		}
 		r.assign()
-		r.m.completeStops(r.ctx, r.link.Name, r)
+		r.m.completeStops(r.ctx, r.name, r)
 	}
 }
 
@@ -272,7 +277,7 @@ func (r *runner) availabilityLoop() {
 func (r *runner) mirrorTopics() []metadata.Topic {
 	var out []metadata.Topic
 	for _, t := range r.m.meta.Topics() {
-		if t.Mirror != nil && t.Mirror.Link == r.link.Name {
+		if t.Mirror != nil && t.Mirror.Link == r.name {
 			out = append(out, t)
 		}
 	}
@@ -412,12 +417,20 @@ func (r *runner) failExpiredProblems() {
 	r.mu.Unlock()
 	for topic, p := range expired {
 		r.lg.Error("mirror topic failed", "topic", topic, "error", p.code, "reason", p.message, "retried_for", now.Sub(p.since).Round(time.Millisecond))
-		r.setMirrorFailed(topic, p.code, p.message)
+		if err := r.setMirrorFailed(topic, p.code, p.message); err != nil {
+			// Not persisted: keep the problem (the mirror keeps not
+			// fetching) so that the next round tries again.
+			r.mu.Lock()
+			if _, again := r.problems[topic]; !again {
+				r.problems[topic] = p
+			}
+			r.mu.Unlock()
+		}
 	}
 }
 
 // setMirrorFailed persists FAILED for a mirror that is still mirroring.
-func (r *runner) setMirrorFailed(topic, code, message string) {
+func (r *runner) setMirrorFailed(topic, code, message string) error {
 	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 	defer cancel()
 	err := r.m.meta.UpdateTopic(ctx, topic, func(t *metadata.Topic) error {
@@ -430,7 +443,9 @@ func (r *runner) setMirrorFailed(topic, code, message string) {
 	})
 	if err != nil && !errors.Is(err, metadata.ErrTopicNotFound) {
 		r.lg.Error("persisting mirror failure", "topic", topic, "err", err)
+		return err
 	}
+	return nil
 }
 
 // reportPartitionProblem records a problem found by a fetcher.
@@ -550,7 +565,7 @@ func (r *runner) checkAvailability() {
 	r.availErr, r.availMsg = classifyLinkError(err), err.Error()
 	if !r.unavailable && r.failures >= s.availabilityThreshold {
 		r.unavailable, r.unavailableSince = true, r.m.now()
-		r.lg.Warn(fmt.Sprintf("Cluster link %s is not available, moving to degraded state", r.link.Name),
+		r.lg.Warn(fmt.Sprintf("Cluster link %s is not available, moving to degraded state", r.name),
 			"consecutive_failures", r.failures, "err", err)
 	}
 }

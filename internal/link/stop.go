@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/strait-kafka/strait/internal/config"
 	"github.com/strait-kafka/strait/internal/group"
 	"github.com/strait-kafka/strait/internal/metadata"
@@ -17,8 +19,9 @@ import (
 // Stopping a mirror turns it into an ordinary writable topic, for good.
 //
 // Promote (a planned cutover) is accepted only when the mirror has no lag
-// against the source's current log end offsets, its synced configs equal
-// the source's, and the source answers; a last consumer offset sync runs
+// against the source's current log end offsets (and nothing past them),
+// the source topic still has the mirror's source topic ID, its synced
+// configs equal the source's, and the source answers; a last consumer offset sync runs
 // before the mirror stops. Failover (a disaster) is always accepted, from
 // any state but STOPPED, even with the source down or lagging.
 //
@@ -168,12 +171,29 @@ func (m *Manager) checkPromote(ctx context.Context, r *runner, t metadata.Topic,
 		}
 		pl.SourceHighWatermark = e.Offset
 		pl.Lag = max(e.Offset-pl.MirrorLogEndOffset, 0)
-		if pl.Lag > 0 {
+		switch {
+		case pl.Lag > 0:
 			behind = append(behind, fmt.Sprintf("partition %d lags %d records (source end %d, mirror end %d)", pl.Partition, pl.Lag, e.Offset, pl.MirrorLogEndOffset))
+		case pl.MirrorLogEndOffset > e.Offset:
+			// Records the source no longer has (truncated there): not in sync.
+			behind = append(behind, fmt.Sprintf("partition %d has %d records the source does not (source end %d, mirror end %d)",
+				pl.Partition, pl.MirrorLogEndOffset-e.Offset, e.Offset, pl.MirrorLogEndOffset))
 		}
 	}
 	if len(ends[t.Mirror.SourceTopic]) != len(lags) {
 		return lags, badRequest("Cannot promote mirror topic '%s': the source topic has %d partitions, the mirror %d", t.Name, len(ends[t.Mirror.SourceTopic]), len(lags))
+	}
+	// The end offsets are those of whatever topic has the source topic's
+	// name now: they measure nothing if it was deleted and recreated.
+	if id := t.Mirror.SourceTopicID; id != uuid.Nil {
+		src, err := r.sourceMetadata([]string{t.Mirror.SourceTopic})
+		if err != nil {
+			return lags, badRequest("Cannot promote mirror topic '%s': cannot read the source topic's ID: %v", t.Name, err)
+		}
+		if st, ok := src[t.Mirror.SourceTopic]; !ok || st.id != id {
+			return lags, badRequest("Cannot promote mirror topic '%s': source topic '%s' is no longer the topic with ID %s (it was deleted or recreated); use failover",
+				t.Name, t.Mirror.SourceTopic, id)
+		}
 	}
 	if len(behind) > 0 {
 		return lags, badRequest("Cannot promote mirror topic '%s': mirroring lag is not zero: %s", t.Name, strings.Join(behind, "; "))
