@@ -675,3 +675,55 @@ func TestLinkCreateRefusals(t *testing.T) {
 		t.Fatalf("an eleventh link: %v", err)
 	}
 }
+
+// TestLinkSourceUnreachableAtStartRegression: a runner whose source
+// metadata refresh fails (the source was down when the link started) retries
+// after replica.fetch.backoff.ms, so its mirrors start as soon as the source
+// answers — not a whole metadata.max.age.ms (5 minutes by default) later,
+// and without the outage having to last the availability threshold.
+func TestLinkSourceUnreachableAtStartRegression(t *testing.T) {
+	src := newKfake(t)
+	srcAddr := src.ListenAddrs()[0]
+	srcCl := newClient(t, srcAddr)
+	createTopic(t, srcCl, "late", 1, nil)
+	var down atomic.Bool
+	src.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		src.KeepControl()
+		if down.Load() {
+			return nil, errors.New("source down"), true
+		}
+		return nil, nil, false
+	})
+	d := newDest(t, "")
+	cfg := fastLink(srcAddr, "request.timeout.ms", "1000", "availability.check.consecutive.failure.threshold", "1000")
+	delete(cfg, "metadata.max.age.ms") // the default, 5 minutes, is far beyond the waits below
+	mustLink(t, d, "l", cfg)
+	mustMirror(t, d, "l", "late")
+	waitCaughtUp(t, d, srcCl, "l", "late", "late")
+	ctx := context.Background()
+	// Paused, nothing fetches (so nothing else triggers refreshes). The
+	// source goes down and a connection config change restarts the runner:
+	// its refreshes fail, and are retried.
+	if res, err := d.links.PauseMirrors(ctx, "l", []string{"late"}, false); err != nil || res[0].Err != nil {
+		t.Fatalf("pause: %v %+v", err, res)
+	}
+	down.Store(true)
+	if err := d.links.AlterLinkConfigs(ctx, "l", map[string]string{"socket.connection.setup.timeout.ms": "5000"}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		n := d.counter("strait_link_source_metadata_refresh_failures_total", "l")
+		return n >= 3, fmt.Sprintf("%v failed refreshes", n)
+	})
+	down.Store(false)
+	if res, err := d.links.ResumeMirrors(ctx, "l", []string{"late"}, false); err != nil || res[0].Err != nil {
+		t.Fatalf("resume: %v %+v", err, res)
+	}
+	if err := srcCl.ProduceSync(ctx, &kgo.Record{Topic: "late", Value: []byte("after the outage")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, d, srcCl, "l", "late", "late")
+	if err := d.links.AlterLinkConfigs(ctx, "l", nil, []string{"no.such.config"}, false); err == nil {
+		t.Fatal("resetting an unknown link config succeeded")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -32,6 +33,28 @@ type dest struct {
 	links *link.Manager
 	addr  string
 	cl    *kgo.Client
+	reg   *prometheus.Registry
+}
+
+// counter reads a counter of the destination's link metrics (0 if absent).
+func (d *dest) counter(name, link string) float64 {
+	mfs, err := d.reg.Gather()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "link" && l.GetValue() == link {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 func logger() *slog.Logger {
@@ -80,7 +103,8 @@ func newDest(t *testing.T, secret string) *dest {
 	if err := groups.Load(n); err != nil {
 		t.Fatal(err)
 	}
-	links, err := link.New(link.Options{Broker: brk, Secret: secret, Logger: lg, Groups: groups})
+	reg := prometheus.NewRegistry()
+	links, err := link.New(link.Options{Broker: brk, Secret: secret, Logger: lg, Groups: groups, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +125,7 @@ func newDest(t *testing.T, secret string) *dest {
 		mgr.Close()
 		meta.Close()
 	})
-	d := &dest{t: t, brk: brk, links: links, addr: ln.Addr().String()}
+	d := &dest{t: t, brk: brk, links: links, addr: ln.Addr().String(), reg: reg}
 	d.cl = newClient(t, d.addr)
 	return d
 }

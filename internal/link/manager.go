@@ -395,6 +395,9 @@ func (m *Manager) AlterLinkConfigs(ctx context.Context, name string, set map[str
 	}
 	updated := cloneMap(old)
 	for _, k := range reset {
+		if _, known := linkconf.Lookup(k); !known {
+			return badRequest("unknown cluster link config %q", k)
+		}
 		delete(updated, k)
 	}
 	for k, v := range set {

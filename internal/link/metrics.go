@@ -16,9 +16,11 @@ type metrics struct {
 	latency *prometheus.HistogramVec
 	// offsetSyncRounds counts consumer offset sync rounds (all links).
 	offsetSyncRounds prometheus.Counter
-	lagDesc          *prometheus.Desc
-	linkDesc         *prometheus.Desc
-	topDesc          *prometheus.Desc
+	// refreshFailures counts failed source metadata refreshes, by link.
+	refreshFailures *prometheus.CounterVec
+	lagDesc         *prometheus.Desc
+	linkDesc        *prometheus.Desc
+	topDesc         *prometheus.Desc
 }
 
 func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
@@ -37,6 +39,9 @@ func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
 		offsetSyncRounds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strait_link_consumer_offset_sync_rounds_total", Help: "Consumer offset sync rounds run by cluster links.",
 		}),
+		refreshFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strait_link_source_metadata_refresh_failures_total", Help: "Source metadata refreshes that failed, by link (each is retried after replica.fetch.backoff.ms).",
+		}, []string{"link"}),
 		lagDesc: prometheus.NewDesc("strait_link_mirror_partition_lag",
 			"Source high watermark last seen minus the mirror's log end offset, in records.", []string{"link", "topic", "partition"}, nil),
 		linkDesc: prometheus.NewDesc("strait_link_state",
@@ -45,7 +50,7 @@ func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
 			"Mirror topics by link and state.", []string{"link", "state"}, nil),
 	}
 	if reg != nil {
-		reg.MustRegister(mt.bytes, mt.records, mt.latency, mt.offsetSyncRounds, mt)
+		reg.MustRegister(mt.bytes, mt.records, mt.latency, mt.offsetSyncRounds, mt.refreshFailures, mt)
 	}
 	return mt
 }
@@ -63,6 +68,7 @@ func (mt *metrics) forgetLink(link string) {
 	mt.bytes.DeletePartialMatch(prometheus.Labels{"link": link})
 	mt.records.DeletePartialMatch(prometheus.Labels{"link": link})
 	mt.latency.DeletePartialMatch(prometheus.Labels{"link": link})
+	mt.refreshFailures.DeletePartialMatch(prometheus.Labels{"link": link})
 }
 
 func (mt *metrics) Describe(ch chan<- *prometheus.Desc) {

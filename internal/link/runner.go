@@ -237,17 +237,16 @@ func (r *runner) sourceTasks() {
 		case <-r.ctx.Done():
 			return
 		case <-refresh.C:
-			r.refreshSource()
-			refresh.Reset(r.settings().metadataMaxAge)
+			refresh.Reset(r.nextRefresh(r.refreshSource()))
 		case <-r.kick:
-			r.refreshSource()
+			ok := r.refreshSource()
 			if !refresh.Stop() {
 				select {
 				case <-refresh.C:
 				default:
 				}
 			}
-			refresh.Reset(r.settings().metadataMaxAge)
+			refresh.Reset(r.nextRefresh(ok))
 		case <-cfgSync.C:
 			r.syncTopicConfigs()
 			cfgSync.Reset(r.settings().topicConfigSync)
@@ -284,13 +283,26 @@ func (r *runner) mirrorTopics() []metadata.Topic {
 	return out
 }
 
+// nextRefresh is when to refresh the source metadata again: after
+// metadata.max.age.ms, or — when the last refresh failed — after the fetch
+// backoff, so that a source that was unreachable for a moment (at start, say)
+// does not leave its mirrors idle for a whole metadata age.
+func (r *runner) nextRefresh(ok bool) time.Duration {
+	s := r.settings()
+	if ok {
+		return s.metadataMaxAge
+	}
+	return min(s.fetchBackoff, s.metadataMaxAge)
+}
+
 // refreshSource reads the source metadata of every mirrored topic, records
 // topic-level problems, grows mirrors whose source grew, and reassigns
-// partitions to fetchers.
-func (r *runner) refreshSource() {
+// partitions to fetchers. It reports whether the source answered (or there
+// was nothing to ask).
+func (r *runner) refreshSource() bool {
 	if r.settings().paused {
 		r.assign()
-		return
+		return true
 	}
 	topics := r.mirrorTopics()
 	var names []string
@@ -299,10 +311,13 @@ func (r *runner) refreshSource() {
 			names = append(names, t.Mirror.SourceTopic)
 		}
 	}
+	ok := true
 	if len(names) > 0 {
 		src, err := r.sourceMetadata(names)
 		if err != nil {
 			r.lg.Warn("source metadata refresh failed", "err", err)
+			r.m.metrics.refreshFailures.WithLabelValues(r.name).Inc()
+			ok = false
 		} else {
 			r.mu.Lock()
 			for name, st := range src {
@@ -314,6 +329,7 @@ func (r *runner) refreshSource() {
 	}
 	r.assign()
 	r.autoCreateMirrors()
+	return ok
 }
 
 // sourceMetadata asks the source for the topics' IDs and leaders.
