@@ -217,7 +217,8 @@ func (r MirrorResult) MirrorRecordsPerSec() float64 {
 func (r MirrorResult) MirrorMBPerSec() float64 { return perSec(float64(r.Bytes)/1e6, r.MirrorElapsed) }
 
 // MirrorMBPerSecUpper is the rate if the catch-up happened right after the
-// previous poll: the best the poll interval cannot rule out.
+// previous poll: the best the poll interval cannot rule out. It is 0 (no
+// bound) when the mirror had caught up by the first poll.
 func (r MirrorResult) MirrorMBPerSecUpper() float64 {
 	return perSec(float64(r.Bytes)/1e6, r.MirrorLower)
 }
