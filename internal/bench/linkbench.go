@@ -275,3 +275,19 @@ func anyData(lo kadm.ListedOffsets) bool {
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), DefaultCleanupBudget)
 }
+
+// validateLinkTarget checks the options every link benchmark shares: the
+// two clusters, the destination's REST address and the link.
+func validateLinkTarget(source, brokers []string, url, link string) error {
+	switch {
+	case len(source) == 0:
+		return invalid("source-bootstrap-server", "", "the source cluster is required")
+	case len(brokers) == 0:
+		return invalid("bootstrap-server", "", "at least one broker is required")
+	case url == "":
+		return invalid("url", url, "the destination's REST address is required")
+	case link == "":
+		return invalid("link", link, "must not be empty")
+	}
+	return nil
+}

@@ -128,15 +128,10 @@ func DefaultMirrorOptions() MirrorOptions {
 
 // Validate reports the first invalid option, wrapping ErrInvalidOption.
 func (o MirrorOptions) Validate() error {
+	if err := validateLinkTarget(o.SourceBrokers, o.Brokers, o.URL, o.Link); err != nil {
+		return err
+	}
 	switch {
-	case len(o.SourceBrokers) == 0:
-		return invalid("source-bootstrap-server", "", "the source cluster is required")
-	case len(o.Brokers) == 0:
-		return invalid("bootstrap-server", "", "at least one broker is required")
-	case o.URL == "":
-		return invalid("url", o.URL, "the destination's REST address is required")
-	case o.Link == "":
-		return invalid("link", o.Link, "must not be empty")
 	case o.Topic == "":
 		return invalid("topic", o.Topic, "must not be empty")
 	case o.Partitions < 1:

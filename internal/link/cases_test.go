@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -504,14 +503,7 @@ func TestLinkSourceUnavailable(t *testing.T) {
 	srcAddr := src.ListenAddrs()[0]
 	srcCl := newClient(t, srcAddr)
 	createTopic(t, srcCl, "flaky", 1, nil)
-	var down atomic.Bool
-	src.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
-		src.KeepControl()
-		if down.Load() {
-			return nil, errors.New("source is down"), true
-		}
-		return nil, nil, false
-	})
+	down := outageSwitch(src)
 	d := newDest(t, "")
 	mustLink(t, d, "l", fastLink(srcAddr, "availability.check.consecutive.failure.threshold", "2", "request.timeout.ms", "2000"))
 	mustMirror(t, d, "l", "flaky")
@@ -686,14 +678,7 @@ func TestLinkSourceUnreachableAtStartRegression(t *testing.T) {
 	srcAddr := src.ListenAddrs()[0]
 	srcCl := newClient(t, srcAddr)
 	createTopic(t, srcCl, "late", 1, nil)
-	var down atomic.Bool
-	src.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
-		src.KeepControl()
-		if down.Load() {
-			return nil, errors.New("source down"), true
-		}
-		return nil, nil, false
-	})
+	down := outageSwitch(src)
 	d := newDest(t, "")
 	cfg := fastLink(srcAddr, "request.timeout.ms", "1000", "availability.check.consecutive.failure.threshold", "1000")
 	delete(cfg, "metadata.max.age.ms") // the default, 5 minutes, is far beyond the waits below

@@ -1,10 +1,29 @@
 package link_test
 
 import (
+	"errors"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// outageSwitch makes every request to src fail (closing the connection)
+// while the returned switch is on: the source is down.
+func outageSwitch(src *kfake.Cluster) *atomic.Bool {
+	var down atomic.Bool
+	src.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		src.KeepControl()
+		if down.Load() {
+			return nil, errors.New("source is down"), true
+		}
+		return nil, nil, false
+	})
+	return &down
+}
 
 func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
 

@@ -2,16 +2,13 @@ package link_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/strait-kafka/strait/internal/link"
 	"github.com/strait-kafka/strait/internal/testutil"
@@ -127,14 +124,7 @@ func TestLinkFailoverWithSourceDownClampsOffsets(t *testing.T) {
 	srcCl := newClient(t, srcAddr)
 	createTopic(t, srcCl, "dr", 2, nil)
 	produceN(t, srcCl, "dr", 40, "a")
-	var down atomic.Bool
-	src.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
-		src.KeepControl()
-		if down.Load() {
-			return nil, errors.New("source is down"), true
-		}
-		return nil, nil, false
-	})
+	down := outageSwitch(src)
 	d := newDest(t, "")
 	mustLink(t, d, "l", fastLink(srcAddr, "request.timeout.ms", "2000",
 		"consumer.offset.sync.enable", "true",

@@ -141,13 +141,6 @@ func (s *snapshot) deleteBrokerLocked(nodeID int32) { delete(s.brokers, nodeID) 
 func (s *snapshot) putConfigsLocked(node string, c map[string]string) { s.configs[node] = c }
 func (s *snapshot) deleteConfigsLocked(node string)                   { delete(s.configs, node) }
 
-// revision returns the revision the snapshot has reached.
-func (s *snapshot) revision() int64 {
-	s.revMu.Lock()
-	defer s.revMu.Unlock()
-	return s.rev
-}
-
 // publish is called after every change to the snapshot, outside s.mu. It
 // signals the subscribers first and only then advances the revision, so that
 // a writer woken by waitRev finds every Changes channel already signalled.

@@ -199,15 +199,6 @@ func (x *offsetIndex) lookup(rel uint32) (entryRel, pos uint32, ok bool) {
 	return entryRel, pos, true
 }
 
-// truncateAt returns the entries that point below position end.
-func (x *offsetIndex) entriesBelow(end int64) []byte {
-	i := sort.Search(x.n(), func(i int) bool {
-		_, p := x.entry(i)
-		return int64(p) >= end
-	})
-	return x.buf[:i*offsetEntrySize]
-}
-
 // check validates the shape of the index against a log of size bytes:
 // strictly increasing offsets and positions, all inside the file.
 func (x *offsetIndex) check(size int64) error {
@@ -266,15 +257,6 @@ func (x *timeIndex) lookupBelow(ts int64) (rel uint32, ok bool) {
 	}
 	_, rel = x.entry(i)
 	return rel, true
-}
-
-// entriesBefore returns the entries whose batch lies below relative offset rel.
-func (x *timeIndex) entriesBefore(rel uint32) []byte {
-	i := sort.Search(x.n(), func(i int) bool {
-		_, r := x.entry(i)
-		return r >= rel
-	})
-	return x.buf[:i*timeEntrySize]
 }
 
 // check validates strictly increasing timestamps and offsets, all below

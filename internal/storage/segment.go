@@ -170,13 +170,6 @@ func (s *segment) seal() error {
 	return errors.Join(s.index.finish(), s.times.finish(), s.index.mapSealed(), s.times.mapSealed())
 }
 
-// unseal makes a segment appendable again (after truncation made it the
-// active one). Requires both locks.
-func (s *segment) unseal() error {
-	s.sealed = false
-	return errors.Join(s.index.unseal(), s.times.unseal())
-}
-
 // close releases every file and mapping of the segment.
 func (s *segment) close() error {
 	err := errors.Join(s.index.close(), s.times.close())
