@@ -96,9 +96,7 @@ func TestLinkSCRAMSourceAndSealedSecrets(t *testing.T) {
 }
 
 func TestLinkTransactionsAndCompactionGaps(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	ctx := context.Background()
 	compact := "compact"
 	createTopic(t, srcCl, "txns", 2, nil)
@@ -207,9 +205,7 @@ func countControl(t *testing.T, batches [][]byte) int {
 }
 
 func TestLinkSourceLogStartAboveZero(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	ctx := context.Background()
 	createTopic(t, srcCl, "trimmed", 1, nil)
 	prod := newClient(t, srcAddr, kgo.DefaultProduceTopic("trimmed"))
@@ -254,9 +250,7 @@ func TestLinkSourceLogStartAboveZero(t *testing.T) {
 }
 
 func TestLinkMultiBrokerSourceWithLeaderMoves(t *testing.T) {
-	src := newKfake(t, kfake.NumBrokers(3))
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t, kfake.NumBrokers(3))
 	createTopic(t, srcCl, "spread", 6, nil)
 	produceMix(t, srcAddr, "spread", 60)
 	d := newDest(t, "")
@@ -273,9 +267,7 @@ func TestLinkMultiBrokerSourceWithLeaderMoves(t *testing.T) {
 // pause, fetches carry the active mirror's partitions but never the paused
 // one's; after resume the paused mirror catches up.
 func TestLinkPauseStopsFetching(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "paused", 1, nil)
 	createTopic(t, srcCl, "running", 1, nil)
 	var (
@@ -382,9 +374,7 @@ func topicIDOf(t *testing.T, cl *kgo.Client, topic string) [16]byte {
 }
 
 func TestLinkSourceTopicRecreatedFailsWithoutMixing(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	ctx := context.Background()
 	createTopic(t, srcCl, "doomed", 1, nil)
 	for i := 0; i < 30; i++ {
@@ -454,9 +444,7 @@ func TestLinkSourcePartitionsGrowAndConfigsSync(t *testing.T) {
 }
 
 func TestLinkStartOffsetSpec(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	ctx := context.Background()
 	for _, topic := range []string{"from-latest", "from-time"} {
 		createTopic(t, srcCl, topic, 1, nil)
@@ -499,9 +487,7 @@ func TestLinkStartOffsetSpec(t *testing.T) {
 // while: the mirror shows SOURCE_UNAVAILABLE after the threshold, and goes
 // back to ACTIVE by itself when the source answers again.
 func TestLinkSourceUnavailable(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "flaky", 1, nil)
 	down := outageSwitch(src)
 	d := newDest(t, "")
@@ -562,9 +548,7 @@ func TestLinkTruncationAtSourceIsMirrored(t *testing.T) {
 // TestLinkDeleteRefusedWithLiveMirrors: a link with mirrors that are not
 // stopped is only deleted with force, and its mirrors become LINK_FAILED.
 func TestLinkDeleteRefusedWithLiveMirrors(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "kept", 1, nil)
 	d := newDest(t, "")
 	mustLink(t, d, "l", fastLink(srcAddr))
@@ -595,9 +579,7 @@ func TestLinkDeleteRefusedWithLiveMirrors(t *testing.T) {
 // TestLinkCreateRefusals: link and mirror creation refuse what the issue
 // lists, with clear errors, and change nothing.
 func TestLinkCreateRefusals(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "exists-here", 1, nil)
 	createTopic(t, srcCl, "fine", 1, nil)
 	d := newDest(t, "")
@@ -674,9 +656,7 @@ func TestLinkCreateRefusals(t *testing.T) {
 // answers — not a whole metadata.max.age.ms (5 minutes by default) later,
 // and without the outage having to last the availability threshold.
 func TestLinkSourceUnreachableAtStartRegression(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "late", 1, nil)
 	down := outageSwitch(src)
 	d := newDest(t, "")

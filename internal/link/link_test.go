@@ -157,6 +157,15 @@ func fastLink(bootstrap string, extra ...string) map[string]string {
 	return cfg
 }
 
+// newSource starts a kfake source cluster and returns it with its first
+// listen address and a client of it.
+func newSource(t *testing.T, opts ...kfake.Opt) (*kfake.Cluster, string, *kgo.Client) {
+	t.Helper()
+	src := newKfake(t, opts...)
+	addr := src.ListenAddrs()[0]
+	return src, addr, newClient(t, addr)
+}
+
 func newKfake(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
@@ -226,9 +235,7 @@ func createTopic(t *testing.T, cl *kgo.Client, topic string, partitions int32, c
 }
 
 func TestLinkMirrorFromKfakeEveryCodec(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "orders", 3, nil)
 	produceMix(t, srcAddr, "orders", 200)
 

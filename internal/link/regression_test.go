@@ -97,9 +97,7 @@ func recreateTopic(t *testing.T, srcAddr string, srcCl *kgo.Client, topic string
 // Manager holds Manager.mu while it stops (and joins) runners, so a link
 // restarted (or a shutdown) during auto-create deadlocked the Manager.
 func TestLinkRegressionAutoCreateDuringRestartDeadlocks(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	topics := []string{"auto-a", "auto-b", "auto-c"}
 	for _, tp := range topics {
 		createTopic(t, srcCl, tp, 1, nil)
@@ -136,9 +134,7 @@ func TestLinkRegressionAutoCreateDuringRestartDeadlocks(t *testing.T) {
 // loop and describe read it without: a data race on every live config
 // change (found by -race; each change is one more chance to catch it).
 func TestLinkRegressionLiveConfigChangeRacesWithFetchers(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "busy", 1, nil)
 	produceN(t, srcCl, "busy", 10, "busy")
 	d := newDest(t, "")
@@ -185,9 +181,7 @@ func TestLinkRegressionLiveConfigChangeRacesWithFetchers(t *testing.T) {
 // and truncated the mirror by the answer without checking the source topic
 // ID: a recreated source topic cut the mirror of the old one.
 func TestLinkRegressionEpochCheckTruncatesByRecreatedSourceTopic(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "reborn", 1, nil)
 	createTopic(t, srcCl, "other", 1, nil)
 	produceN(t, srcCl, "reborn", 10, "old")
@@ -266,9 +260,7 @@ func TestLinkRegressionEpochCheckTruncatesByRecreatedSourceTopic(t *testing.T) {
 // the append lock: an answer arriving after pause or stop returned still
 // truncated the partition, even a stopped, writable one.
 func TestLinkRegressionEpochCheckTruncatesAfterStop(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "late", 1, nil)
 	createTopic(t, srcCl, "steady", 1, nil)
 	produceN(t, srcCl, "late", 10, "late")
@@ -360,9 +352,7 @@ func TestLinkRegressionEpochCheckTruncatesAfterStop(t *testing.T) {
 // name: a mirror of a deleted and recreated topic (or one ahead of its
 // source) showed no lag and was promoted.
 func TestLinkRegressionPromoteAcceptsRecreatedSourceTopic(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "moved", 1, nil)
 	produceN(t, srcCl, "moved", 10, "old")
 	d := newDest(t, "")
@@ -418,9 +408,7 @@ func TestLinkRegressionPromoteAcceptsMirrorAheadOfSource(t *testing.T) {
 // name only: offsets in a recreated source topic were written to the
 // destination groups of the old topic's mirror.
 func TestLinkRegressionOffsetSyncFromRecreatedSourceTopic(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "gone", 1, nil)
 	createTopic(t, srcCl, "kept", 1, nil)
 	produceN(t, srcCl, "gone", 10, "old")
@@ -477,9 +465,7 @@ func TestLinkRegressionOffsetSyncFromRecreatedSourceTopic(t *testing.T) {
 // topic was still a mirror: a round in flight during a failover overwrote
 // the configs of the now independent topic.
 func TestLinkRegressionConfigSyncAfterFailover(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "cfg", 1, nil)
 	createTopic(t, srcCl, "cfg-other", 1, nil)
 	produceN(t, srcCl, "cfg", 5, "c")
@@ -529,9 +515,7 @@ func TestLinkRegressionConfigSyncAfterFailover(t *testing.T) {
 // the source for its offsets: with a slow or lost source, a pause or a stop
 // (failover) waited for those answers, up to several request timeouts.
 func TestLinkRegressionOutOfRangeHoldsUpFailover(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "oor", 1, nil)
 	produceN(t, srcCl, "oor", 10, "oor")
 	d := newDest(t, "")

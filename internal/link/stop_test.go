@@ -41,9 +41,7 @@ func endOffsets(t *testing.T, cl *kgo.Client, topic string) map[int32]int64 {
 }
 
 func TestLinkPromote(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "cutover", 3, nil)
 	produceN(t, srcCl, "cutover", 90, "src")
 	d := newDest(t, "")
@@ -119,9 +117,7 @@ func TestLinkPromote(t *testing.T) {
 // destination group whose committed offset is past the mirror's end is
 // clamped to that end.
 func TestLinkFailoverWithSourceDownClampsOffsets(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	src, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "dr", 2, nil)
 	produceN(t, srcCl, "dr", 40, "a")
 	down := outageSwitch(src)
@@ -211,9 +207,7 @@ func TestLinkFailoverWithSourceDownClampsOffsets(t *testing.T) {
 }
 
 func TestLinkOffsetSyncFiltersAndLiveGroups(t *testing.T) {
-	src := newKfake(t)
-	srcAddr := src.ListenAddrs()[0]
-	srcCl := newClient(t, srcAddr)
+	_, srcAddr, srcCl := newSource(t)
 	createTopic(t, srcCl, "events", 1, nil)
 	produceN(t, srcCl, "events", 50, "e")
 	d := newDest(t, "")
