@@ -63,6 +63,21 @@ func (g *Globals) Kafka(opts ...kgo.Opt) (*kgo.Client, *kadm.Client, error) {
 	return cl, kadm.NewClient(cl), nil
 }
 
+// open starts a command that prints what it reads from the Kafka cluster:
+// it checks -o, connects to --bootstrap-server and bounds the work by
+// --timeout. The caller defers done, which closes the client.
+func (g *Globals) open(cmd *cobra.Command) (p *Printer, ctx context.Context, adm *kadm.Client, done func(), err error) {
+	if p, err = g.Printer(cmd); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	cl, adm, err := g.Kafka()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	ctx, cancel := g.Context()
+	return p, ctx, adm, func() { cancel(); cl.Close() }, nil
+}
+
 // connect makes a client for the cluster at addrs (the value of flag) and
 // pings it within --timeout.
 func (g *Globals) connect(addrs, flag, what string, opts ...kgo.Opt) (*kgo.Client, error) {

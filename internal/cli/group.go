@@ -32,21 +32,15 @@ func newGroupListCommand(g *Globals) *cobra.Command {
 		Short: "List consumer groups",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := g.Printer(cmd)
-			if err != nil {
-				return err
-			}
 			filter, err := groupStates(states)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.Context()
-			defer cancel()
-			cl, adm, err := g.Kafka()
+			p, ctx, adm, done, err := g.open(cmd)
 			if err != nil {
 				return err
 			}
-			defer cl.Close()
+			defer done()
 			listed, err := adm.ListGroups(ctx, filter...)
 			if err != nil {
 				return fmt.Errorf("listing groups: %w", err)
@@ -116,17 +110,11 @@ func newGroupDescribeCommand(g *Globals) *cobra.Command {
 		Short: "Show a group's members, assignments, committed offsets and lag",
 		Args:  exactArgs("GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := g.Printer(cmd)
+			p, ctx, adm, done, err := g.open(cmd)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.Context()
-			defer cancel()
-			cl, adm, err := g.Kafka()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
+			defer done()
 			d, err := describeGroup(ctx, adm, args[0])
 			if err != nil {
 				return err
@@ -274,17 +262,11 @@ func newGroupDeleteCommand(g *Globals) *cobra.Command {
 		Short: "Delete empty groups and their committed offsets",
 		Args:  minArgs("GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := g.Printer(cmd)
+			p, ctx, adm, done, err := g.open(cmd)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.Context()
-			defer cancel()
-			cl, adm, err := g.Kafka()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
+			defer done()
 			resps, err := adm.DeleteGroups(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("deleting groups: %w", err)
@@ -363,17 +345,11 @@ and moves to the first offset at or after that time (the end if none).
 			case len(topics) > 0 && allTopics:
 				return errors.New("give either --topic or --all-topics, not both")
 			}
-			p, err := g.Printer(cmd)
+			p, ctx, adm, done, err := g.open(cmd)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := g.Context()
-			defer cancel()
-			cl, adm, err := g.Kafka()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
+			defer done()
 			offsets, err := planReset(ctx, adm, args[0], topics, allTopics, spec)
 			if err != nil {
 				return err

@@ -122,17 +122,11 @@ func newTopicList(g *Globals) *cobra.Command {
 		Short: "List topics",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := g.Printer(cmd)
+			p, ctx, adm, done, err := g.open(cmd)
 			if err != nil {
 				return err
 			}
-			cl, adm, err := g.Kafka()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			ctx, cancel := g.Context()
-			defer cancel()
+			defer done()
 			list := adm.ListTopics
 			if internal {
 				list = adm.ListTopicsWithInternal
@@ -196,17 +190,11 @@ func newTopicDescribe(g *Globals) *cobra.Command {
 		Short: "Describe a topic: partitions with leader, replicas and offsets, and configs",
 		Args:  exactArgs("TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := g.Printer(cmd)
+			p, ctx, adm, done, err := g.open(cmd)
 			if err != nil {
 				return err
 			}
-			cl, adm, err := g.Kafka()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			ctx, cancel := g.Context()
-			defer cancel()
+			defer done()
 			d, err := describeTopic(ctx, adm, args[0])
 			if err != nil {
 				return err
