@@ -28,6 +28,7 @@ import (
 	"github.com/strait-kafka/strait/internal/partition"
 	"github.com/strait-kafka/strait/internal/rest"
 	"github.com/strait-kafka/strait/internal/server"
+	"github.com/strait-kafka/strait/internal/storage"
 )
 
 // App is a running broker.
@@ -90,10 +91,14 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 		a.meta = store
 	}
 	a.mgr, err = partition.NewManager(partition.ManagerOptions{
-		Dirs:           cfg.LogDirs,
-		Logger:         lg,
-		RetentionCheck: time.Duration(cfg.RetentionCheckMs) * time.Millisecond,
-		FlushCheck:     time.Duration(cfg.FlushSchedulerMs) * time.Millisecond,
+		Dirs:               cfg.LogDirs,
+		Logger:             lg,
+		RetentionCheck:     time.Duration(cfg.RetentionCheckMs) * time.Millisecond,
+		FlushCheck:         time.Duration(cfg.FlushSchedulerMs) * time.Millisecond,
+		Files:              storage.FilesConfig{MaxOpen: openFileBudget(lg)},
+		ClusterID:          a.meta.ClusterID(),
+		NodeID:             cfg.NodeID,
+		DefaultDeleteDelay: time.Duration(cfg.SegmentDeleteDelayMs) * time.Millisecond,
 	})
 	if err != nil {
 		return nil, err

@@ -121,6 +121,9 @@ func handleFetch(ctx context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 		if w == nil || hasErr || total >= int64(req.MinBytes) {
 			return Reply{Msg: resp, Splices: splices}, nil
 		}
+		// Not enough yet: the next pass reads again, so this pass's files
+		// are given back now, except on the way out below.
+		last := Reply{Splices: splices}
 		if timer == nil {
 			timer = time.NewTimer(wait)
 			defer timer.Stop()
@@ -132,6 +135,7 @@ func handleFetch(ctx context.Context, b *Broker, _ *Session, kreq kmsg.Request) 
 		case <-ctx.Done():
 			return Reply{Msg: resp, Splices: splices}, nil
 		}
+		last.Release()
 	}
 }
 

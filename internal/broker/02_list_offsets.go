@@ -138,6 +138,7 @@ func recordAtTimestamp(batch []byte, ts, minOffset int64, sp *kmsg.ListOffsetsRe
 // epochAt is the leader epoch stamped on the batch holding off, or -1.
 func epochAt(l *storage.Log, off int64) int32 {
 	c, err := l.Read(off, 1, math.MaxInt64)
+	defer c.Release()
 	if err != nil || c.Len < record.HeaderSize {
 		return -1
 	}

@@ -105,6 +105,14 @@ func (b *Broker) metadataTopic(t metadata.Topic) kmsg.MetadataResponseTopic {
 		mp.Replicas = append([]int32(nil), p.Replicas...)
 		mp.ISR = append([]int32(nil), p.Replicas...)
 		mp.OfflineReplicas = []int32{}
+		if _, offline := b.parts.Offline(t.Name, int32(i)); offline && p.Leader == b.nodeID {
+			// The only replica cannot be served: no leader, as Kafka
+			// reports a partition whose replicas are all offline.
+			mp.ErrorCode = kerr.LeaderNotAvailable.Code
+			mp.Leader = -1
+			mp.ISR = []int32{}
+			mp.OfflineReplicas = []int32{b.nodeID}
+		}
 		mt.Partitions = append(mt.Partitions, mp)
 	}
 	return mt

@@ -279,6 +279,14 @@ type Reply struct {
 	Splices []Splice
 }
 
+// Release gives back the files of the reply's splices; the server calls it
+// once the reply is written (or dropped).
+func (r Reply) Release() {
+	for _, sp := range r.Splices {
+		sp.Chunk.Release()
+	}
+}
+
 // Splice is a zero-copy record range.
 type Splice struct {
 	Marker []byte

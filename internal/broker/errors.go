@@ -2,6 +2,8 @@ package broker
 
 import (
 	"errors"
+	"io/fs"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -22,6 +24,8 @@ var codeTable = []struct {
 	{metadata.ErrInvalid, kerr.InvalidRequest},
 	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{storage.ErrClosed, kerr.NotLeaderForPartition},
+	{storage.ErrFailed, kerr.KafkaStorageError},
+	{storage.ErrDamaged, kerr.KafkaStorageError},
 	{config.ErrUnknownConfig, kerr.InvalidConfig},
 	{config.ErrInvalidConfig, kerr.InvalidConfig},
 	{record.ErrCorrupt, kerr.CorruptMessage},
@@ -42,6 +46,13 @@ func errorCode(err error) int16 {
 		if errors.Is(err, e.err) {
 			return e.code.Code
 		}
+	}
+	// A failed file operation (no space, an I/O error, too many open
+	// files) is the disk's problem, which clients retry.
+	var pe *fs.PathError
+	var errno syscall.Errno
+	if errors.As(err, &pe) || errors.As(err, &errno) {
+		return kerr.KafkaStorageError.Code
 	}
 	return kerr.UnknownServerError.Code
 }

@@ -200,8 +200,14 @@ func (b *Broker) localPartition(topic string, index int32) (*partition.Partition
 	if !ok || index < 0 || int(index) >= len(t.Partitions) {
 		return nil, kerr.UnknownTopicOrPartition.Code
 	}
+	if t.Partitions[index].Leader != b.nodeID {
+		return nil, kerr.NotLeaderForPartition.Code
+	}
 	p := b.parts.Get(topic, index)
-	if p == nil || t.Partitions[index].Leader != b.nodeID {
+	if p == nil {
+		if _, offline := b.parts.Offline(topic, index); offline {
+			return nil, kerr.KafkaStorageError.Code
+		}
 		return nil, kerr.NotLeaderForPartition.Code
 	}
 	return p, 0

@@ -61,6 +61,7 @@ func (c *Coordinator) replay(p *partition.Partition, index int32, st *loadState)
 			return nil // a gap at the end of the log
 		}
 		buf, err := storage.ReadChunk(chunk)
+		chunk.Release()
 		if err != nil {
 			return err
 		}

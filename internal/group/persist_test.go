@@ -25,6 +25,7 @@ func (h *harness) rawRecords() []record.Record {
 			h.t.Fatal(err)
 		}
 		buf, err := storage.ReadChunk(c)
+		c.Release()
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -21,6 +21,11 @@ import (
 // metaFile records which topic incarnation a partition directory belongs to,
 // in Kafka's format ("version: 0" and "topic_id: <base64url id>").
 const metaFile = "partition.metadata"
+
+// deleteDirSuffix ends the name of a partition directory being deleted, as
+// in Kafka: "<topic>-<partition>.<topic id, hex>-delete". It is removed
+// after file.delete.delay.ms.
+const deleteDirSuffix = "-delete"
 
 // TP names a partition.
 type TP struct {
@@ -44,21 +49,72 @@ type ManagerOptions struct {
 	Now            func() time.Time
 	RetentionCheck time.Duration // log.retention.check.interval.ms
 	FlushCheck     time.Duration // log.flush.scheduler.interval.ms
+	// Files configures the descriptors and index mappings the partitions
+	// share (its FS, when set, is used for every file of the manager).
+	Files storage.FilesConfig
+	// ClusterID, when set, is recorded in each log directory's
+	// meta.properties; a directory of another cluster stops NewManager,
+	// so that an empty or foreign metadata store can never make the broker
+	// delete partitions.
+	ClusterID string
+	NodeID    int32
+	// RetryOffline is how often offline partitions are tried again
+	// (default 10 s).
+	RetryOffline time.Duration
+	// DefaultDeleteDelay is how long a partition directory found marked
+	// for deletion at start waits before it is removed (default 60 s).
+	DefaultDeleteDelay time.Duration
+}
+
+// Offline describes a partition this broker should hold but cannot serve:
+// its files could not be opened or failed, and are kept as they are.
+type Offline struct {
+	Topic string
+	Index int32
+	Dir   string
+	Err   error
+	Since time.Time
 }
 
 // Manager owns every partition stored on this broker: it opens them at
 // start, creates and deletes them as assignments change, and runs the
 // retention and flush schedules. Safe for concurrent use.
+//
+// It deletes a partition directory only when the metadata says that topic
+// incarnation is gone from this broker, and then by renaming it to
+// *-delete and removing it after file.delete.delay.ms. A directory whose
+// partition.metadata cannot be read, or whose log is damaged, is never
+// deleted: the partition is offline (logged at ERROR, counted, reported by
+// Offline) and retried every RetryOffline, so a repaired file brings it
+// back without a restart.
 type Manager struct {
-	opts ManagerOptions
-	lg   *slog.Logger
+	opts  ManagerOptions
+	lg    *slog.Logger
+	files *storage.Files
+	fs    storage.FS
 
-	mu    sync.RWMutex
-	parts map[TP]*Partition
+	mu      sync.RWMutex
+	parts   map[TP]*Partition
+	offline map[TP]*Offline
 	// swept is set once the log directories were swept for partition
 	// directories no assignment claims (done at the first Reconcile; later
 	// deletions go through parts, so the sweep never needs repeating).
 	swept bool
+	// left are directories left in place because their incarnation could
+	// not be read (logged once each).
+	left map[string]bool
+	// lastWant is the last Reconcile's assignments (offline partitions are
+	// retried with them).
+	lastWant map[TP]Assignment
+
+	dmu      sync.Mutex
+	deletes  []dirDelete // directories renamed *-delete, waiting
+	nDeleted int
+}
+
+type dirDelete struct {
+	path string
+	at   time.Time
 }
 
 // NewManager makes a manager; call Reconcile to open partitions.
@@ -72,19 +128,67 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.RetryOffline <= 0 {
+		opts.RetryOffline = 10 * time.Second
+	}
+	if opts.DefaultDeleteDelay <= 0 {
+		opts.DefaultDeleteDelay = time.Minute
+	}
+	if opts.Files.Logger == nil {
+		opts.Files.Logger = opts.Logger
+	}
+	files := storage.NewFiles(opts.Files)
+	m := &Manager{opts: opts, lg: opts.Logger, files: files, fs: files.FS(),
+		parts: make(map[TP]*Partition), offline: make(map[TP]*Offline), left: map[string]bool{}}
 	for _, d := range opts.Dirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := m.fs.MkdirAll(d, 0o755); err != nil {
+			files.Close()
 			return nil, fmt.Errorf("partition: log directory %s: %w", d, err)
 		}
+		if err := m.checkMetaProperties(d); err != nil {
+			files.Close()
+			return nil, err
+		}
 	}
-	return &Manager{opts: opts, lg: opts.Logger, parts: make(map[TP]*Partition)}, nil
+	return m, nil
 }
 
-// Get returns the partition, or nil if this broker does not hold it.
+// Files are the shared storage resources (for metrics).
+func (m *Manager) Files() *storage.Files { return m.files }
+
+// Get returns the partition, or nil if this broker does not serve it.
 func (m *Manager) Get(topic string, index int32) *Partition {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.parts[TP{topic, index}]
+}
+
+// Offline reports whether the partition is assigned here but offline, and why.
+func (m *Manager) Offline(topic string, index int32) (Offline, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	o, ok := m.offline[TP{topic, index}]
+	if !ok {
+		return Offline{}, false
+	}
+	return *o, true
+}
+
+// OfflinePartitions lists the offline partitions, sorted.
+func (m *Manager) OfflinePartitions() []Offline {
+	m.mu.RLock()
+	out := make([]Offline, 0, len(m.offline))
+	for _, o := range m.offline {
+		out = append(out, *o)
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Index < out[j].Index
+	})
+	return out
 }
 
 // All returns every partition, sorted by topic and index.
@@ -122,10 +226,11 @@ func parseDirName(name string) (string, int32, bool) {
 // Reconcile makes the set of open partitions equal to want: partitions that
 // exist on disk for the same topic ID are opened (and recovered), missing ones
 // are created, configs and leader epochs are updated live, and partitions
-// that are no longer assigned — or whose directory belongs to an older
-// incarnation of the topic — are deleted from disk. The first call also
-// removes partition directories no assignment claims; later calls work in
-// memory only, apart from the partitions they open or delete.
+// that are no longer assigned — or whose directory belongs to another
+// incarnation of the topic — are deleted (renamed, removed later). The
+// first call also sweeps the log directories for partition directories no
+// assignment claims. A partition that cannot be opened is offline, not an
+// error; the returned error reports operations that failed outright.
 func (m *Manager) Reconcile(want []Assignment) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -133,6 +238,7 @@ func (m *Manager) Reconcile(want []Assignment) error {
 	for _, a := range want {
 		wantSet[TP{a.Topic, a.Index}] = a
 	}
+	m.lastWant = wantSet
 	var errs []error
 	for tp, p := range m.parts {
 		a, ok := wantSet[tp]
@@ -141,43 +247,20 @@ func (m *Manager) Reconcile(want []Assignment) error {
 		}
 		m.lg.Info("deleting partition", "topic", tp.Topic, "partition", tp.Index, "topic_id", p.TopicID)
 		delete(m.parts, tp)
-		if err := p.delete(); err != nil {
+		if err := m.deletePartition(p); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	// Directories on disk that no assignment claims (stale incarnations,
-	// topics deleted while we were down): once, at start.
-	for _, d := range m.sweepDirsLocked() {
-		ents, err := os.ReadDir(d)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, e := range ents {
-			if !e.IsDir() {
-				continue
-			}
-			topic, idx, ok := parseDirName(e.Name())
-			if !ok {
-				continue
-			}
-			path := filepath.Join(d, e.Name())
-			a, wanted := wantSet[TP{topic, idx}]
-			if wanted {
-				id, err := readTopicID(path)
-				if err == nil && id == a.TopicID {
-					continue
-				}
-			}
-			if _, open := m.parts[TP{topic, idx}]; open && wanted {
-				continue
-			}
-			m.lg.Info("removing partition directory not in metadata", "dir", path)
-			if err := os.RemoveAll(path); err != nil {
-				errs = append(errs, err)
-			}
+	for tp, o := range m.offline {
+		if _, ok := wantSet[tp]; !ok {
+			// Its topic is gone, but its files could not be read: they
+			// stay where they are.
+			m.lg.Warn("partition removed from the metadata while offline; its directory is left in place",
+				"topic", tp.Topic, "partition", tp.Index, "dir", o.Dir)
+			delete(m.offline, tp)
 		}
 	}
+	errs = append(errs, m.sweepLocked(wantSet)...)
 	for tp, a := range wantSet {
 		if p, ok := m.parts[tp]; ok {
 			if p.Config() != a.Config {
@@ -188,59 +271,232 @@ func (m *Manager) Reconcile(want []Assignment) error {
 			}
 			continue
 		}
-		p, err := m.openLocked(a)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if o, ok := m.offline[tp]; ok && m.opts.Now().Sub(o.Since) < m.opts.RetryOffline {
+			continue // retried by Run
 		}
-		m.parts[tp] = p
+		m.openOrOfflineLocked(a)
 	}
 	return errors.Join(errs...)
 }
 
-// sweepDirsLocked returns the log directories to sweep: all of them the
-// first time, none afterwards.
-func (m *Manager) sweepDirsLocked() []string {
+// openOrOfflineLocked opens a wanted partition, or records it offline.
+func (m *Manager) openOrOfflineLocked(a Assignment) {
+	tp := TP{a.Topic, a.Index}
+	p, dir, err := m.openLocked(a)
+	if err == nil {
+		if o, was := m.offline[tp]; was {
+			m.lg.Info("partition is online again", "topic", a.Topic, "partition", a.Index, "dir", o.Dir)
+			delete(m.offline, tp)
+		}
+		m.parts[tp] = p
+		return
+	}
+	if o, was := m.offline[tp]; was && o.Err.Error() == err.Error() {
+		o.Since = m.opts.Now()
+		return // still offline for the same reason: logged already
+	}
+	m.offline[tp] = &Offline{Topic: a.Topic, Index: a.Index, Dir: dir, Err: err, Since: m.opts.Now()}
+	m.lg.Error("partition is offline; its files are kept as they are", "topic", a.Topic, "partition", a.Index,
+		"dir", dir, "err", err)
+}
+
+// sweepLocked handles, once, the directories no open partition owns:
+// leftovers of deletions are scheduled, directories of incarnations that are
+// gone are deleted, and directories whose incarnation cannot be read are
+// left alone.
+func (m *Manager) sweepLocked(want map[TP]Assignment) []error {
 	if m.swept {
 		return nil
 	}
 	m.swept = true
-	return m.opts.Dirs
-}
-
-func (m *Manager) openLocked(a Assignment) (*Partition, error) {
-	name := dirName(a.Topic, a.Index)
-	var dir string
+	var errs []error
 	for _, d := range m.opts.Dirs {
-		path := filepath.Join(d, name)
-		if _, err := os.Stat(path); err != nil {
+		ents, err := m.fs.ReadDir(d)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		if id, err := readTopicID(path); err != nil || id != a.TopicID {
-			// Another incarnation's data must never become this topic's.
-			m.lg.Info("removing partition directory of another topic incarnation", "dir", path)
-			if err := os.RemoveAll(path); err != nil {
-				return nil, err
+		for _, e := range ents {
+			if !e.IsDir() {
+				continue
+			}
+			path := filepath.Join(d, e.Name())
+			if strings.HasSuffix(e.Name(), deleteDirSuffix) {
+				m.scheduleDirDelete(path, m.opts.DefaultDeleteDelay)
+				continue
+			}
+			topic, idx, ok := parseDirName(e.Name())
+			if !ok {
+				continue
+			}
+			tp := TP{topic, idx}
+			if _, open := m.parts[tp]; open {
+				continue
+			}
+			id, err := m.readTopicID(path)
+			if err != nil {
+				if _, wanted := want[tp]; !wanted {
+					m.leaveInPlace(path, err)
+				}
+				continue // a wanted one goes offline when it is opened
+			}
+			if a, wanted := want[tp]; wanted && a.TopicID == id {
+				continue
+			}
+			m.lg.Info("deleting partition directory of a topic incarnation that is gone", "dir", path, "topic_id", id)
+			if err := m.renameForDelete(path, id, m.opts.DefaultDeleteDelay); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs
+}
+
+func (m *Manager) leaveInPlace(path string, err error) {
+	if m.left[path] {
+		return
+	}
+	m.left[path] = true
+	m.lg.Error("partition directory left in place: its partition.metadata cannot be read, so it cannot be matched to a topic",
+		"dir", path, "err", err)
+}
+
+// openLocked opens (or creates) a wanted partition. It returns the
+// directory it tried when it fails.
+func (m *Manager) openLocked(a Assignment) (*Partition, string, error) {
+	name := dirName(a.Topic, a.Index)
+	var matches []string
+	for _, d := range m.opts.Dirs {
+		path := filepath.Join(d, name)
+		if _, err := m.fs.Stat(path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, path, fmt.Errorf("partition %s: %w", name, err)
+		}
+		id, err := m.readTopicID(path)
+		if err != nil {
+			return nil, path, fmt.Errorf("%w; the directory is kept as it is: if it belongs to this topic, write %q into %s",
+				err, "version: 0\ntopic_id: "+encodeTopicID(a.TopicID)+"\n", filepath.Join(path, metaFile))
+		}
+		if id != a.TopicID {
+			// Another incarnation's data must never become this topic's;
+			// that incarnation is gone from the metadata.
+			m.lg.Info("deleting partition directory of another topic incarnation", "dir", path, "topic_id", id)
+			if err := m.renameForDelete(path, id, msDelay(a.Config.Storage.FileDeleteDelayMs)); err != nil {
+				return nil, path, err
 			}
 			continue
 		}
-		dir = path
-		break
+		matches = append(matches, path)
 	}
-	if dir == "" {
-		dir = filepath.Join(m.leastLoadedDirLocked(), name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
+	switch len(matches) {
+	case 0:
+		dir := filepath.Join(m.leastLoadedDirLocked(), name)
+		if err := m.fs.MkdirAll(dir, 0o755); err != nil {
+			return nil, dir, fmt.Errorf("partition %s: %w", name, err)
 		}
-		if err := writeTopicID(dir, a.TopicID); err != nil {
-			return nil, err
+		if err := m.writeTopicID(dir, a.TopicID); err != nil {
+			return nil, dir, fmt.Errorf("partition %s: %w", name, err)
 		}
+		matches = []string{dir}
+	case 1:
+	default:
+		return nil, matches[0], fmt.Errorf("partition %s is in several log directories: %s; it stays offline until one is moved away",
+			name, strings.Join(matches, ", "))
 	}
-	p, err := open(dir, a.Topic, a.Index, a.TopicID, a.LeaderEpoch, a.Config, storage.Options{Logger: m.lg, Now: m.opts.Now})
+	dir := matches[0]
+	p, err := open(dir, a.Topic, a.Index, a.TopicID, a.LeaderEpoch, a.Config,
+		storage.Options{Logger: m.lg, Now: m.opts.Now, Files: m.files})
 	if err != nil {
-		return nil, fmt.Errorf("partition %s: %w", name, err)
+		return nil, dir, fmt.Errorf("partition %s: %w", name, err)
 	}
-	return p, nil
+	return p, dir, nil
+}
+
+func msDelay(ms int64) time.Duration {
+	if ms < 0 {
+		return 0
+	}
+	return time.Duration(min(ms, int64(1<<62)/int64(time.Millisecond))) * time.Millisecond
+}
+
+// deletePartition closes a partition that is no longer assigned and
+// renames its directory for deletion after its file.delete.delay.ms.
+func (m *Manager) deletePartition(p *Partition) error {
+	dir := p.log.Dir()
+	dest := deleteName(dir, p.TopicID)
+	if err := p.closeAndRename(dest); err != nil {
+		m.lg.Warn("deleting partition", "dir", dir, "err", err)
+		if _, serr := m.fs.Stat(dest); serr != nil {
+			return fmt.Errorf("partition: deleting %s: %w", dir, err)
+		}
+	}
+	m.scheduleDirDelete(dest, msDelay(p.Config().Storage.FileDeleteDelayMs))
+	return nil
+}
+
+func deleteName(dir string, id uuid.UUID) string {
+	return dir + "." + strings.ReplaceAll(id.String(), "-", "") + deleteDirSuffix
+}
+
+// renameForDelete renames a directory not open as a partition for deletion.
+func (m *Manager) renameForDelete(path string, id uuid.UUID, delay time.Duration) error {
+	dest := deleteName(path, id)
+	if err := m.fs.Rename(path, dest); err != nil {
+		return fmt.Errorf("partition: deleting %s: %w", path, err)
+	}
+	if err := storage.SyncDir(m.fs, filepath.Dir(path)); err != nil {
+		return fmt.Errorf("partition: deleting %s: %w", path, err)
+	}
+	m.scheduleDirDelete(dest, delay)
+	return nil
+}
+
+func (m *Manager) scheduleDirDelete(path string, delay time.Duration) {
+	m.dmu.Lock()
+	defer m.dmu.Unlock()
+	for _, d := range m.deletes {
+		if d.path == path {
+			return
+		}
+	}
+	m.deletes = append(m.deletes, dirDelete{path: path, at: m.opts.Now().Add(delay)})
+}
+
+// removeDueDirs removes the directories whose delay has passed.
+func (m *Manager) removeDueDirs() {
+	now := m.opts.Now()
+	m.dmu.Lock()
+	var due []string
+	kept := m.deletes[:0]
+	for _, d := range m.deletes {
+		if now.Before(d.at) {
+			kept = append(kept, d)
+			continue
+		}
+		due = append(due, d.path)
+	}
+	m.deletes = kept
+	m.dmu.Unlock()
+	for _, path := range due {
+		if err := m.fs.RemoveAll(path); err != nil {
+			m.lg.Warn("removing deleted partition directory; will retry", "dir", path, "err", err)
+			m.scheduleDirDelete(path, m.opts.RetryOffline)
+			continue
+		}
+		m.dmu.Lock()
+		m.nDeleted++
+		m.dmu.Unlock()
+		m.lg.Info("removed deleted partition directory", "dir", path)
+	}
+}
+
+// PendingDirDeletes is how many partition directories wait for removal.
+func (m *Manager) PendingDirDeletes() int {
+	m.dmu.Lock()
+	defer m.dmu.Unlock()
+	return len(m.deletes)
 }
 
 func (m *Manager) leastLoadedDirLocked() string {
@@ -257,45 +513,74 @@ func (m *Manager) leastLoadedDirLocked() string {
 	return best
 }
 
-func writeTopicID(dir string, id uuid.UUID) error {
+func (m *Manager) writeTopicID(dir string, id uuid.UUID) error {
 	body := "version: 0\ntopic_id: " + encodeTopicID(id) + "\n"
-	tmp := filepath.Join(dir, metaFile+".tmp")
-	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, metaFile))
+	return storage.WriteFileAtomic(m.fs, dir, metaFile, []byte(body))
 }
 
-func readTopicID(dir string) (uuid.UUID, error) {
-	b, err := os.ReadFile(filepath.Join(dir, metaFile))
+func (m *Manager) readTopicID(dir string) (uuid.UUID, error) {
+	path := filepath.Join(dir, metaFile)
+	b, err := storage.ReadFile(m.fs, path)
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, fmt.Errorf("partition: %s: %w", path, err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
+	lines := strings.Split(string(b), "\n")
+	if strings.TrimSpace(lines[0]) != "version: 0" {
+		return uuid.Nil, fmt.Errorf("partition: %s: first line is %q, not \"version: 0\"", path, firstBytes(lines[0]))
+	}
+	for _, line := range lines[1:] {
 		if v, ok := strings.CutPrefix(line, "topic_id: "); ok {
-			return decodeTopicID(strings.TrimSpace(v))
+			id, err := decodeTopicID(strings.TrimSpace(v))
+			if err != nil {
+				return uuid.Nil, fmt.Errorf("partition: %s: %w", path, err)
+			}
+			return id, nil
 		}
 	}
-	return uuid.Nil, fmt.Errorf("partition: %s has no topic_id", filepath.Join(dir, metaFile))
+	return uuid.Nil, fmt.Errorf("partition: %s has no topic_id", path)
 }
 
-// Run applies retention and time-based flushes until ctx ends.
+func firstBytes(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// Run applies retention, flushes (time-based, and of rolled segments),
+// removes deleted directories and retries offline partitions until ctx
+// ends.
 func (m *Manager) Run(ctx context.Context) {
 	ret := m.opts.RetentionCheck
 	if ret <= 0 {
 		ret = 5 * time.Minute
 	}
-	if f := m.opts.FlushCheck; f > 0 && f < ret {
-		ret = f
+	flush := m.opts.FlushCheck
+	if flush <= 0 || flush > ret {
+		flush = ret
 	}
-	t := time.NewTicker(ret)
-	defer t.Stop()
+	flushT := time.NewTicker(flush)
+	defer flushT.Stop()
+	retT := time.NewTicker(ret)
+	defer retT.Stop()
+	healT := time.NewTicker(m.opts.RetryOffline)
+	defer healT.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			m.EnforceRetention()
+		case <-flushT.C:
+			m.FlushSealed()
+			m.removeDueDirs()
+			if flush == ret {
+				m.EnforceRetention()
+			}
+		case <-retT.C:
+			if flush != ret {
+				m.EnforceRetention()
+			}
+		case <-healT.C:
+			m.Heal()
 		}
 	}
 }
@@ -303,13 +588,48 @@ func (m *Manager) Run(ctx context.Context) {
 // EnforceRetention runs one retention, roll and time-based flush pass.
 func (m *Manager) EnforceRetention() {
 	for _, p := range m.All() {
-		if _, err := p.log.EnforceRetention(); err != nil && !errors.Is(err, storage.ErrClosed) {
+		if _, err := p.log.EnforceRetention(); err != nil && !errors.Is(err, storage.ErrClosed) && !errors.Is(err, storage.ErrFailed) {
 			p.lg.Warn("retention failed", "err", err)
 		}
 	}
 }
 
-// Close closes every partition, snapshotting producer state.
+// FlushSealed fsyncs every partition's rolled segments (see
+// storage.Log.FlushSealed).
+func (m *Manager) FlushSealed() {
+	for _, p := range m.All() {
+		if err := p.log.FlushSealed(); err != nil && !errors.Is(err, storage.ErrClosed) && !errors.Is(err, storage.ErrFailed) {
+			p.lg.Warn("flushing rolled segments failed", "err", err)
+		}
+	}
+}
+
+// Heal reopens partitions whose log failed (recovering them from their
+// files) and retries offline ones; both stay offline, reported, if that
+// fails again.
+func (m *Manager) Heal() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for tp, p := range m.parts {
+		ferr := p.log.Failed()
+		if ferr == nil {
+			continue
+		}
+		a := Assignment{Topic: p.Topic, TopicID: p.TopicID, Index: p.Index, LeaderEpoch: p.LeaderEpoch(), Config: p.Config()}
+		m.lg.Warn("reopening a failed partition to recover it from its files", "topic", tp.Topic, "partition", tp.Index, "err", ferr)
+		p.close()
+		delete(m.parts, tp)
+		m.openOrOfflineLocked(a)
+	}
+	for tp := range m.offline {
+		if a, ok := m.lastWant[tp]; ok {
+			m.openOrOfflineLocked(a)
+		}
+	}
+}
+
+// Close closes every partition, snapshotting producer state, and then the
+// shared file resources.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -320,5 +640,6 @@ func (m *Manager) Close() error {
 		}
 		delete(m.parts, tp)
 	}
+	m.files.Close()
 	return errors.Join(errs...)
 }

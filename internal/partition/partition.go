@@ -45,6 +45,7 @@ type Partition struct {
 	TopicID uuid.UUID
 
 	log *storage.Log
+	fs  storage.FS
 	lg  *slog.Logger
 	now func() time.Time
 
@@ -71,9 +72,13 @@ func open(dir, topic string, index int32, id uuid.UUID, epoch int32, cfg Config,
 	if now == nil {
 		now = time.Now
 	}
+	fsys := storage.OS
+	if opts.Files != nil {
+		fsys = opts.Files.FS()
+	}
 	p := &Partition{
 		Topic: topic, Index: index, TopicID: id,
-		log: l, lg: lg.With("topic", topic, "partition", index), now: now,
+		log: l, fs: fsys, lg: lg.With("topic", topic, "partition", index), now: now,
 		cfg: cfg, leaderEpoch: epoch, producers: newProducerState(),
 	}
 	if err := p.loadProducerState(); err != nil {
@@ -84,7 +89,7 @@ func open(dir, topic string, index int32, id uuid.UUID, epoch int32, cfg Config,
 }
 
 func (p *Partition) loadProducerState() error {
-	from, ok, err := p.producers.loadSnapshot(p.log.Dir(), p.log.NextOffset())
+	from, ok, err := p.producers.loadSnapshot(p.fs, p.log.Dir(), p.log.NextOffset())
 	if err != nil {
 		return err
 	}
@@ -307,18 +312,25 @@ func (p *Partition) close() error {
 	}
 	p.closed = true
 	p.waiters.notify()
-	snapErr := p.producers.writeSnapshot(p.log.Dir(), p.log.NextOffset())
+	var snapErr error
+	if p.log.Failed() == nil {
+		snapErr = p.producers.writeSnapshot(p.fs, p.log.Dir(), p.log.NextOffset())
+	}
 	if err := p.log.Close(); err != nil {
 		return err
 	}
 	return snapErr
 }
 
-// delete closes and removes the partition's files.
-func (p *Partition) delete() error {
+// closeAndRename closes the partition and renames its directory to dest
+// (the topic is being deleted).
+func (p *Partition) closeAndRename(dest string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
 	p.waiters.notify()
-	return p.log.Delete()
+	return p.log.CloseAndRename(dest)
 }
+
+// Failed returns why the partition's log failed, or nil.
+func (p *Partition) Failed() error { return p.log.Failed() }

@@ -196,6 +196,7 @@ func TestPartitionConcurrentAppendsReadsAndTrims(t *testing.T) {
 					}
 				}
 				data, err := storage.ReadChunk(c)
+				c.Release()
 				if err != nil {
 					t.Errorf("read chunk: %v", err)
 					return

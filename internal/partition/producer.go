@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/strait-kafka/strait/internal/record"
+	"github.com/strait-kafka/strait/internal/storage"
 )
 
 // maxBatchesPerProducer is how many recent batches are kept per producer for
@@ -122,47 +123,37 @@ type producerSnapshot struct {
 	Producers map[int64]*producerEntry `json:"producers"`
 }
 
-func (ps *producerState) writeSnapshot(dir string, offset int64) error {
+func (ps *producerState) writeSnapshot(fsys storage.FS, dir string, offset int64) error {
 	b, err := json.Marshal(producerSnapshot{Version: 1, Offset: offset, Producers: ps.m})
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, producerSnapshotFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, producerSnapshotFile))
+	return storage.WriteFileAtomic(fsys, dir, producerSnapshotFile, b)
 }
 
 // loadSnapshot reads and removes the snapshot. ok is false when there is
-// none or it cannot be used for a log ending at logEnd.
-func (ps *producerState) loadSnapshot(dir string, logEnd int64) (offset int64, ok bool, err error) {
+// none or it cannot be used for a log ending at logEnd (the whole log is
+// then replayed instead).
+func (ps *producerState) loadSnapshot(fsys storage.FS, dir string, logEnd int64) (offset int64, ok bool, err error) {
 	path := filepath.Join(dir, producerSnapshotFile)
-	b, err := os.ReadFile(path)
+	b, err := storage.ReadFile(fsys, path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, false, nil
 	}
 	if err != nil {
 		return 0, false, err
 	}
-	if err := os.Remove(path); err != nil {
+	if err := fsys.Remove(path); err != nil {
 		return 0, false, err
 	}
 	var s producerSnapshot
 	if json.Unmarshal(b, &s) != nil || s.Version != 1 || s.Offset > logEnd {
 		return 0, false, nil
+	}
+	for _, e := range s.Producers {
+		if e == nil {
+			return 0, false, nil
+		}
 	}
 	for id, e := range s.Producers {
 		ps.m[id] = e

@@ -240,6 +240,7 @@ func (s *Server) handleFrame(ctx context.Context, sess *broker.Session, c net.Co
 		return err
 	}
 	reply, err := s.o.Broker.Handle(ctx, sess, req)
+	defer reply.Release()
 	if err != nil {
 		return err
 	}
@@ -317,11 +318,11 @@ func (s *Server) writeResponse(c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, c
 
 func (s *Server) writeChunk(tcp *net.TCPConn, wr *bufio.Writer, ch storage.Chunk) error {
 	var sent int64
-	if tcp != nil {
+	if f, ok := storage.OSFile(ch.File); ok && tcp != nil {
 		if err := wr.Flush(); err != nil {
 			return err
 		}
-		n, err := sendFile(tcp, ch.File, ch.Pos, ch.Len)
+		n, err := sendFile(tcp, f, ch.Pos, ch.Len)
 		sent = n
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return err

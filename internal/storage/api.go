@@ -5,7 +5,7 @@ package storage
 import (
 	"errors"
 	"log/slog"
-	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +17,10 @@ var (
 	ErrOutOfOrder = errors.New("storage: append out of order")
 	// ErrClosed: the log was closed or deleted.
 	ErrClosed = errors.New("storage: log closed")
+	// ErrFailed: an fsync failed, so what the disk holds is unknown; the log
+	// refuses reads and writes until it is reopened (which recovers it from
+	// the files). Errors wrapping it carry the cause.
+	ErrFailed = errors.New("storage: log failed")
 )
 
 // Config is the per-log configuration (Kafka's topic-level names in comments).
@@ -36,6 +40,9 @@ type Config struct {
 type Options struct {
 	Logger *slog.Logger     // nil = slog.Default()
 	Now    func() time.Time // nil = time.Now
+	// Files are the resources shared with the broker's other logs; nil
+	// gives the Log its own (with the OS file system), closed with it.
+	Files *Files
 }
 
 // AppendInfo describes a completed append.
@@ -46,12 +53,29 @@ type AppendInfo struct {
 	Bytes        int
 }
 
-// Chunk is a byte range of one segment file holding whole batches. It stays
-// valid for at least FileDeleteDelayMs after the segment is deleted by retention.
+// Chunk is a byte range of one segment file holding whole batches. Its file
+// stays open, even if retention deletes the segment meanwhile, until Release.
+// A Chunk with Len 0 holds nothing.
 type Chunk struct {
-	File *os.File
+	File File
 	Pos  int64
 	Len  int64
+	pin  *pinToken
+}
+
+// pinToken releases a Chunk's segment exactly once, whichever copy of the
+// Chunk calls Release.
+type pinToken struct {
+	seg  *segment
+	done atomic.Bool
+}
+
+// Release gives the Chunk's file back. It may be called more than once and
+// on the zero Chunk; the Chunk must not be read afterwards.
+func (c Chunk) Release() {
+	if c.pin != nil && c.pin.done.CompareAndSwap(false, true) {
+		c.pin.seg.unpin()
+	}
 }
 
 // SegmentInfo describes one segment (for tests and describe output).

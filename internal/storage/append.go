@@ -67,19 +67,27 @@ func (l *Log) Append(batches []byte) (AppendInfo, error) {
 
 	cfg := l.config()
 	now := l.now()
-	cur := &run{seg: l.active(), b: l.active().builder(cfg)}
+	act := l.active()
+	act.pin()
+	cur := &run{seg: act, b: act.builder(cfg)}
 	runs := []*run{cur}
+	defer func() {
+		for _, r := range runs {
+			r.seg.unpin()
+		}
+	}()
 	info := AppendInfo{FirstOffset: hs[0].h.BaseOffset, LastOffset: prevLast, MaxTimestamp: -1, Bytes: len(batches)}
 	var messages int64
 	for i, p := range hs {
 		if reason := l.rollReason(cur, p.h, cfg, now); reason != "" {
 			cur.b.seal()
 			cur.sealing = true
-			s, err := createSegment(l.dir, p.h.BaseOffset, now)
+			s, err := createSegment(l.files, l.dir, p.h.BaseOffset, now)
 			if err != nil {
 				l.abortAppend(runs)
 				return AppendInfo{}, err
 			}
+			s.pin()
 			l.logger.Debug("storage: rolled segment", "base_offset", s.base, "reason", reason)
 			cur = &run{seg: s, b: s.builder(cfg), from: p.from, created: true}
 			runs = append(runs, cur)
@@ -93,18 +101,38 @@ func (l *Log) Append(batches []byte) (AppendInfo, error) {
 	}
 
 	for _, r := range runs {
-		if err := l.writeRun(r, batches); err != nil {
+		if r.to > r.from {
+			if err := r.seg.writeAt(batches[r.from:r.to], r.seg.size); err != nil {
+				l.abortAppend(runs)
+				return AppendInfo{}, fmt.Errorf("storage: append to segment %d: %w", r.seg.base, err)
+			}
+		}
+	}
+
+	// The epoch checkpoint goes to disk before the append is published: if
+	// it cannot, the append is undone. (An epoch in the file past the log
+	// end is trimmed when the log is opened.)
+	epochs := epochCache{entries: l.epochs.clone()}
+	epochChanged := false
+	for _, p := range hs {
+		if epochs.assign(p.h.PartitionLeaderEpoch, p.h.BaseOffset) {
+			epochChanged = true
+		}
+	}
+	if epochChanged {
+		if err := WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs.entries)); err != nil {
 			l.abortAppend(runs)
-			return AppendInfo{}, fmt.Errorf("storage: append to segment %d: %w", r.seg.base, err)
+			return AppendInfo{}, err
 		}
 	}
 
 	var sealErr error
 	for _, r := range runs {
 		if r.sealing {
-			// fsync the finished indexes before taking mu, so readers never
-			// wait on it.
-			sealErr = errors.Join(sealErr, r.seg.finish())
+			// The finished indexes go to disk before the segment is sealed;
+			// a failure leaves a shorter (still correct) index on disk,
+			// which a reopen rebuilds.
+			sealErr = errors.Join(sealErr, r.seg.writeIndexesWith(r.b))
 		}
 	}
 	l.mu.Lock()
@@ -115,35 +143,21 @@ func (l *Log) Append(batches []byte) (AppendInfo, error) {
 				r.seg.rollBase = now
 			}
 			r.seg.lastWrite = now
-			r.seg.dirty = true
 		}
 		if r.created {
 			l.segs = append(l.segs, r.seg)
 			l.dirDirty = true
 		}
 		if r.sealing {
-			sealErr = errors.Join(sealErr, r.seg.seal())
+			r.seg.seal()
 		}
 	}
 	l.next = max(l.next, prevLast+1)
-	epochChanged := false
-	for _, p := range hs {
-		if l.epochs.assign(p.h.PartitionLeaderEpoch, p.h.BaseOffset) {
-			epochChanged = true
-		}
-	}
-	epochs := l.epochs.clone()
+	l.epochs = epochs
 	l.mu.Unlock()
 
 	if sealErr != nil {
-		// The data is in place and readable; only the mapping of an old
-		// index failed, which leaves it on the heap.
-		l.logger.Warn("storage: sealing rolled segment", "err", sealErr)
-	}
-	if epochChanged {
-		if err := writeFileAtomic(l.dir, epochFile, encodeEpochs(epochs)); err != nil {
-			return info, err
-		}
+		l.logger.Warn("storage: writing the indexes of a rolled segment", "err", sealErr)
 	}
 	l.unflushed += messages
 	if cfg.flushMessagesEnabled() && l.unflushed >= cfg.FlushMessages {
@@ -179,36 +193,24 @@ func (l *Log) rollReason(r *run, h record.Header, cfg Config, now time.Time) str
 	return ""
 }
 
-// writeRun writes a run's batches and index entries after the segment's
-// committed bytes. Nothing becomes visible until the run is published.
-func (l *Log) writeRun(r *run, batches []byte) error {
-	if r.to > r.from {
-		if _, err := r.seg.log.WriteAt(batches[r.from:r.to], r.seg.size); err != nil {
-			return err
-		}
-	}
-	if err := r.seg.index.writeAt(r.b.idx, 0); err != nil {
-		return err
-	}
-	return r.seg.times.writeAt(r.b.times, 0)
-}
-
 // abortAppend undoes the file effects of a failed append: segments created
-// by it are removed, and the others are cut back to their committed sizes.
+// by it are removed, and the others are cut back to their committed sizes
+// (bytes past the committed size are never read, and the next append
+// writes over them, so a failure here is only logged).
 func (l *Log) abortAppend(runs []*run) {
 	for _, r := range runs {
 		if r.created {
-			r.seg.close()
-			r.seg.removeFiles()
+			if err := r.seg.remove(); err != nil {
+				l.logger.Warn("storage: removing the segment of a failed append", "segment", r.seg.base, "err", err)
+			}
 			continue
 		}
-		if err := r.seg.log.Truncate(r.seg.size); err != nil {
-			l.logger.Warn("storage: undoing failed append", "base_offset", r.seg.base, "err", err)
+		f, err := r.seg.file()
+		if err == nil {
+			err = f.Truncate(r.seg.size)
 		}
-		for _, e := range []*entryFile{&r.seg.index.entryFile, &r.seg.times.entryFile} {
-			if e.f != nil {
-				e.f.Truncate(int64(len(e.buf)))
-			}
+		if err != nil {
+			l.logger.Warn("storage: undoing failed append", "segment", r.seg.base, "err", err)
 		}
 	}
 }

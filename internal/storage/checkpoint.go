@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,45 +22,6 @@ const (
 // Kafka's checkpoint files.
 const checkpointVersion = 0
 
-// writeFileAtomic replaces dir/name with data: write a temp file, fsync it,
-// rename it over the old one, fsync the directory. A crash leaves either the
-// old or the new content (and perhaps a *.tmp that Open removes).
-func writeFileAtomic(dir, name string, data []byte) error {
-	final := filepath.Join(dir, name)
-	tmp := final + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("storage: write %s: %w", name, err)
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // checkpointLines encodes the version line followed by lines.
 func checkpointLines(lines ...string) []byte {
 	var b bytes.Buffer
@@ -75,8 +35,8 @@ func checkpointLines(lines ...string) []byte {
 
 // readCheckpoint returns the lines after the version line; found is false if
 // the file does not exist.
-func readCheckpoint(dir, name string) (lines []string, found bool, err error) {
-	data, err := os.ReadFile(filepath.Join(dir, name))
+func readCheckpoint(fsys FS, dir, name string) (lines []string, found bool, err error) {
+	data, err := ReadFile(fsys, filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -90,13 +50,13 @@ func readCheckpoint(dir, name string) (lines []string, found bool, err error) {
 	return all[1:], true, nil
 }
 
-func writeOffsetFile(dir, name string, off int64) error {
-	return writeFileAtomic(dir, name, checkpointLines(strconv.FormatInt(off, 10)))
+func writeOffsetFile(fsys FS, dir, name string, off int64) error {
+	return WriteFileAtomic(fsys, dir, name, checkpointLines(strconv.FormatInt(off, 10)))
 }
 
 // readOffsetFile reads a single-offset checkpoint; found is false if absent.
-func readOffsetFile(dir, name string) (off int64, found bool, err error) {
-	lines, found, err := readCheckpoint(dir, name)
+func readOffsetFile(fsys FS, dir, name string) (off int64, found bool, err error) {
+	lines, found, err := readCheckpoint(fsys, dir, name)
 	if err != nil || !found {
 		return 0, found, err
 	}

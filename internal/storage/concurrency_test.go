@@ -120,6 +120,7 @@ func checkChunkAt(l *Log, off int64, maxBytes int32) error {
 	if err != nil {
 		return fmt.Errorf("Read(%d): %w", off, err)
 	}
+	defer c.Release()
 	data, err := ReadChunk(c)
 	if err != nil {
 		return fmt.Errorf("ReadChunk at %d: %w", off, err)

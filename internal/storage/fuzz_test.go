@@ -165,7 +165,9 @@ func checkFuzzedLog(t *testing.T, dir string, ms []meta, extraAllowed bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if data, err := ReadChunk(c); err != nil || !bytes.Equal(data, m.raw) {
+	data, err := ReadChunk(c)
+	c.Release()
+	if err != nil || !bytes.Equal(data, m.raw) {
 		t.Fatalf("appended batch not readable: %v", err)
 	}
 }
@@ -182,7 +184,7 @@ func FuzzStorageCheckpoint(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		if lines, found, err := readCheckpoint(dir, epochFile); err == nil && found {
+		if lines, found, err := readCheckpoint(OS, dir, epochFile); err == nil && found {
 			if entries, err := decodeEpochs(lines); err == nil {
 				for i := 1; i < len(entries); i++ {
 					if entries[i].epoch <= entries[i-1].epoch || entries[i].start < entries[i-1].start {
@@ -195,7 +197,7 @@ func FuzzStorageCheckpoint(f *testing.F) {
 				}
 			}
 		}
-		if off, found, err := readOffsetFile(dir, startOffsetFile); err == nil && found && off < 0 {
+		if off, found, err := readOffsetFile(OS, dir, startOffsetFile); err == nil && found && off < 0 {
 			t.Fatalf("negative offset %d accepted", off)
 		}
 		// Open survives any content in both files.
@@ -216,7 +218,7 @@ func mustLines(t *testing.T, data []byte) []string {
 	if err := os.WriteFile(filepath.Join(dir, "x"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lines, _, err := readCheckpoint(dir, "x")
+	lines, _, err := readCheckpoint(OS, dir, "x")
 	if err != nil {
 		t.Fatal(err)
 	}

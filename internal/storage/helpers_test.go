@@ -208,6 +208,7 @@ func checkReads(t *testing.T, l *Log, ms []meta) {
 			continue
 		}
 		got, err := ReadChunk(c)
+		c.Release()
 		if err != nil {
 			t.Fatalf("ReadChunk at %d: %v", off, err)
 		}
@@ -242,6 +243,7 @@ func readAll(t *testing.T, l *Log) [][]byte {
 			break
 		}
 		data, err := ReadChunk(c)
+		c.Release()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,18 +285,6 @@ func equalBatches(t *testing.T, got, want [][]byte) {
 			b, _ := record.ParseHeader(want[i])
 			t.Fatalf("batch %d: got base %d, want base %d", i, a.BaseOffset, b.BaseOffset)
 		}
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

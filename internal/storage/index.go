@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"sort"
 )
 
@@ -14,180 +16,24 @@ const (
 	timeEntrySize   = 12 // timestamp int64, relativeOffset uint32
 )
 
-// entryFile is one fixed-width index file whose entries are also held in
-// memory: on the heap while its segment is active (entries are appended), in
-// a read-only mapping once the segment is sealed.
-//
-// buf is part of the Log's published state: it changes only with both
-// Log.appendMu and Log.mu held and is read under either. f and the pending
-// writes belong to the writer (appendMu).
-type entryFile struct {
-	path   string
-	width  int
-	f      *os.File // open for writing while active; nil when sealed or closed
-	buf    []byte
-	mapped bool
-}
+// maxIndexFile bounds an index file that is loaded: segment.index.bytes is
+// at most an int32, and a final time entry may follow.
+const maxIndexFile = 1 << 31
 
-func (e *entryFile) n() int { return len(e.buf) / e.width }
+// offsetIndex is the entries of a .index file: the active segment's on the
+// heap, a sealed segment's mapped (or read) from its file.
+type offsetIndex []byte
 
-// openWritable makes e an active index whose file holds exactly e.buf.
-func (e *entryFile) openWritable() error {
-	f, err := os.OpenFile(e.path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	e.f = f
-	return nil
-}
+func (x offsetIndex) n() int { return len(x) / offsetEntrySize }
 
-// writeAt writes pending entries to the file after the published ones (plus
-// skip already-written pending bytes); the entries become visible to readers
-// only when publish appends them to buf.
-func (e *entryFile) writeAt(p []byte, skip int) error {
-	if len(p) == 0 {
-		return nil
-	}
-	if e.f == nil {
-		return fmt.Errorf("storage: index %s is not writable", e.path)
-	}
-	_, err := e.f.WriteAt(p, int64(len(e.buf)+skip))
-	return err
-}
-
-// publish appends already written entries to the in-memory copy. Requires
-// both locks.
-func (e *entryFile) publish(p []byte) {
-	if len(p) > 0 {
-		e.buf = append(e.buf, p...)
-	}
-}
-
-// replace rewrites the whole file with entries (rebuilds and truncation) and
-// makes e active. Requires both locks.
-func (e *entryFile) replace(entries []byte) error {
-	if err := e.unseal(); err != nil {
-		return err
-	}
-	if e.f == nil {
-		if err := e.openWritable(); err != nil {
-			return err
-		}
-	}
-	if err := e.f.Truncate(0); err != nil {
-		return err
-	}
-	if _, err := e.f.WriteAt(entries, 0); err != nil {
-		return err
-	}
-	e.buf = append(make([]byte, 0, len(entries)), entries...)
-	return nil
-}
-
-// finish fsyncs and closes the file of an index that will take no more
-// entries. Only the writer uses f, so this needs appendMu alone.
-func (e *entryFile) finish() error {
-	if e.f == nil {
-		return nil
-	}
-	err := e.f.Sync()
-	if cerr := e.f.Close(); err == nil {
-		err = cerr
-	}
-	e.f = nil
-	return err
-}
-
-// mapSealed swaps the heap copy of a finished index for a mapping of its
-// file. Requires both locks.
-func (e *entryFile) mapSealed() error {
-	if e.mapped || len(e.buf) == 0 {
-		return nil
-	}
-	m, mapped, err := mapFile(e.path, len(e.buf))
-	if err != nil {
-		return err // keep the heap copy; it is still correct
-	}
-	e.buf, e.mapped = m, mapped
-	return nil
-}
-
-// unseal copies a mapping back to the heap and reopens the file for writing.
-// Requires both locks.
-func (e *entryFile) unseal() error {
-	if e.mapped {
-		heap := append([]byte(nil), e.buf...)
-		if err := unmapFile(e.buf); err != nil {
-			return err
-		}
-		e.buf, e.mapped = heap, false
-	}
-	if e.f == nil {
-		return e.openWritable()
-	}
-	return nil
-}
-
-// load maps (or reads) the file as found on disk for validation. A missing
-// file loads as absent.
-func (e *entryFile) load() (present bool, err error) {
-	st, err := os.Stat(e.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if st.Size()%int64(e.width) != 0 || st.Size() > 1<<31 {
-		return true, errIndexShape
-	}
-	m, mapped, err := mapFile(e.path, int(st.Size()))
-	if err != nil {
-		return true, err
-	}
-	e.buf, e.mapped = m, mapped
-	return true, nil
-}
-
-var errIndexShape = errors.New("size is not a whole number of entries")
-
-// sync fsyncs the file if it is open.
-func (e *entryFile) sync() error {
-	if e.f == nil {
-		return nil
-	}
-	return e.f.Sync()
-}
-
-// close releases the file and the mapping.
-func (e *entryFile) close() error {
-	var err error
-	if e.f != nil {
-		err = e.f.Close()
-		e.f = nil
-	}
-	if e.mapped {
-		err = errors.Join(err, unmapFile(e.buf))
-	}
-	e.buf, e.mapped = nil, false
-	return err
-}
-
-// offsetIndex maps relative offsets of batch starts to file positions.
-type offsetIndex struct{ entryFile }
-
-func newOffsetIndex(path string) offsetIndex {
-	return offsetIndex{entryFile{path: path, width: offsetEntrySize}}
-}
-
-func (x *offsetIndex) entry(i int) (rel, pos uint32) {
-	b := x.buf[i*offsetEntrySize:]
+func (x offsetIndex) entry(i int) (rel, pos uint32) {
+	b := x[i*offsetEntrySize:]
 	return binary.BigEndian.Uint32(b), binary.BigEndian.Uint32(b[4:])
 }
 
 // lookup returns the last entry with relative offset <= rel; ok is false
 // when there is none (start at position 0).
-func (x *offsetIndex) lookup(rel uint32) (entryRel, pos uint32, ok bool) {
+func (x offsetIndex) lookup(rel uint32) (entryRel, pos uint32, ok bool) {
 	i := sort.Search(x.n(), func(i int) bool {
 		r, _ := x.entry(i)
 		return r > rel
@@ -201,7 +47,10 @@ func (x *offsetIndex) lookup(rel uint32) (entryRel, pos uint32, ok bool) {
 
 // check validates the shape of the index against a log of size bytes:
 // strictly increasing offsets and positions, all inside the file.
-func (x *offsetIndex) check(size int64) error {
+func (x offsetIndex) check(size int64) error {
+	if len(x)%offsetEntrySize != 0 {
+		return errIndexShape
+	}
 	var prevRel, prevPos uint32
 	for i := 0; i < x.n(); i++ {
 		rel, pos := x.entry(i)
@@ -223,21 +72,19 @@ func appendOffsetEntry(dst []byte, rel, pos uint32) []byte {
 	return binary.BigEndian.AppendUint32(dst, pos)
 }
 
-// timeIndex maps a segment's growing maximum timestamp to the batch that
-// first reached it.
-type timeIndex struct{ entryFile }
+// timeIndex is the entries of a .timeindex file: a segment's growing
+// maximum timestamp and the batch that first reached it.
+type timeIndex []byte
 
-func newTimeIndex(path string) timeIndex {
-	return timeIndex{entryFile{path: path, width: timeEntrySize}}
-}
+func (x timeIndex) n() int { return len(x) / timeEntrySize }
 
-func (x *timeIndex) entry(i int) (ts int64, rel uint32) {
-	b := x.buf[i*timeEntrySize:]
+func (x timeIndex) entry(i int) (ts int64, rel uint32) {
+	b := x[i*timeEntrySize:]
 	return int64(binary.BigEndian.Uint64(b)), binary.BigEndian.Uint32(b[8:])
 }
 
 // last returns the newest entry; ok is false when the index is empty.
-func (x *timeIndex) last() (ts int64, rel uint32, ok bool) {
+func (x timeIndex) last() (ts int64, rel uint32, ok bool) {
 	if x.n() == 0 {
 		return 0, 0, false
 	}
@@ -247,7 +94,7 @@ func (x *timeIndex) last() (ts int64, rel uint32, ok bool) {
 
 // lookupBelow returns the last entry with timestamp < ts: every batch before
 // the one it names has a smaller maximum timestamp than ts.
-func (x *timeIndex) lookupBelow(ts int64) (rel uint32, ok bool) {
+func (x timeIndex) lookupBelow(ts int64) (rel uint32, ok bool) {
 	i := sort.Search(x.n(), func(i int) bool {
 		t, _ := x.entry(i)
 		return t >= ts
@@ -261,7 +108,10 @@ func (x *timeIndex) lookupBelow(ts int64) (rel uint32, ok bool) {
 
 // check validates strictly increasing timestamps and offsets, all below
 // relative offset end.
-func (x *timeIndex) check(end int64) error {
+func (x timeIndex) check(end int64) error {
+	if len(x)%timeEntrySize != 0 {
+		return errIndexShape
+	}
 	var prevTs int64
 	var prevRel uint32
 	for i := 0; i < x.n(); i++ {
@@ -280,4 +130,83 @@ func (x *timeIndex) check(end int64) error {
 func appendTimeEntry(dst []byte, ts int64, rel uint32) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(ts))
 	return binary.BigEndian.AppendUint32(dst, rel)
+}
+
+var errIndexShape = errors.New("size is not a whole number of entries")
+
+// loadIndexFile maps (or, on file systems without descriptors to map,
+// reads) a whole index file. present is false when the file does not exist.
+// The file is closed before it returns: a mapping holds no descriptor.
+func loadIndexFile(fsys FS, path string, width int) (b []byte, mapped, present bool, err error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, false, nil
+	}
+	if err != nil {
+		return nil, false, true, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, true, err
+	}
+	size := st.Size()
+	if size%int64(width) != 0 || size > maxIndexFile {
+		return nil, false, true, errIndexShape
+	}
+	if size == 0 {
+		return nil, false, true, nil
+	}
+	if of, ok := OSFile(f); ok {
+		if m, err := mapFile(of, int(size)); err == nil {
+			return m, true, true, nil
+		}
+		// Fall back to reading it: the heap is still correct.
+	}
+	buf := make([]byte, size)
+	if _, err := f.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, false, true, err
+	}
+	return buf, false, true, nil
+}
+
+// writeIndexFile writes entries to path from byte from on (the bytes before
+// it are already in the file; from 0 rewrites it), cuts the file there, and
+// fsyncs and closes it.
+func writeIndexFile(fsys FS, path string, entries []byte, from int) error {
+	flag := os.O_RDWR | os.O_CREATE
+	f, err := fsys.OpenFile(path, flag, 0o644)
+	if err != nil {
+		return err
+	}
+	if len(entries) > from {
+		if _, err = f.WriteAt(entries[from:], int64(from)); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err = f.Truncate(int64(len(entries))); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// readMapped runs fn, turning a fault while reading a mapped index (the file
+// was truncated underneath) into ok == false instead of a crash.
+func readMapped(fn func()) (ok bool) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			ok = false
+		}
+	}()
+	fn()
+	return true
 }

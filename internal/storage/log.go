@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -21,10 +20,12 @@ import (
 // Readers take mu.RLock just long enough to snapshot what they need and do
 // their file I/O without any lock.
 type Log struct {
-	dir     string
-	logger  *slog.Logger
-	now     func() time.Time
-	deleter *deleter
+	dir      string
+	logger   *slog.Logger
+	now      func() time.Time
+	files    *Files
+	fs       FS
+	ownFiles bool // files were made for this log alone and close with it
 
 	appendMu sync.Mutex
 	// Writer state, guarded by appendMu.
@@ -36,6 +37,9 @@ type Log struct {
 	mu     sync.RWMutex
 	cfg    Config
 	closed bool
+	// failed is set when an fsync failed: reads and writes return it
+	// (wrapping ErrFailed) until the log is closed and opened again.
+	failed error
 	segs   []*segment // oldest first; the last one is active
 	start  int64
 	next   int64
@@ -48,10 +52,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
-	}
-	l := &Log{dir: dir, logger: opts.Logger, now: opts.Now, cfg: cfg}
+	l := &Log{dir: dir, logger: opts.Logger, now: opts.Now, cfg: cfg, files: opts.Files}
 	if l.logger == nil {
 		l.logger = slog.Default()
 	}
@@ -59,15 +60,50 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	if l.now == nil {
 		l.now = time.Now
 	}
+	if l.files == nil {
+		l.files = NewFiles(FilesConfig{Logger: l.logger})
+		l.ownFiles = true
+	}
+	l.fs = l.files.fs
+	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
+		l.releaseFiles()
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
 	if err := l.load(); err != nil {
 		for _, s := range l.segs {
 			s.close()
 		}
+		l.releaseFiles()
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	l.lastFlush = l.now()
-	l.deleter = startDeleter(l.logger)
 	return l, nil
+}
+
+// releaseFiles closes files made for this log alone.
+func (l *Log) releaseFiles() {
+	if l.ownFiles {
+		l.files.Close()
+	}
+}
+
+// Failed returns the error that failed the log (wrapping ErrFailed), or nil.
+func (l *Log) Failed() error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.failed
+}
+
+// fail records a failed fsync: from now on reads and writes return it.
+func (l *Log) fail(what string, err error) error {
+	ferr := fmt.Errorf("%w: %s: %w", ErrFailed, what, err)
+	l.mu.Lock()
+	if l.failed == nil {
+		l.failed = ferr
+	}
+	l.mu.Unlock()
+	l.logger.Error("storage: log failed; reads and writes are refused until it is reopened", "err", ferr)
+	return ferr
 }
 
 // StartOffset is the log start offset.
@@ -171,16 +207,31 @@ func (l *Log) Segments() []SegmentInfo {
 // Dir is the log's directory.
 func (l *Log) Dir() string { return l.dir }
 
-// lockWriter takes appendMu and fails if the log is closed. On success the
-// caller must unlock appendMu.
+// lockWriter takes appendMu and fails if the log is closed or failed. On
+// success the caller must unlock appendMu.
 func (l *Log) lockWriter() error {
 	l.appendMu.Lock()
 	l.mu.RLock()
-	closed := l.closed
+	closed, failed := l.closed, l.failed
 	l.mu.RUnlock()
-	if closed {
+	switch {
+	case closed:
 		l.appendMu.Unlock()
 		return ErrClosed
+	case failed != nil:
+		l.appendMu.Unlock()
+		return failed
+	}
+	return nil
+}
+
+// readable reports why the log cannot be read, or nil. Requires mu.RLock.
+func (l *Log) readable() error {
+	switch {
+	case l.closed:
+		return ErrClosed
+	case l.failed != nil:
+		return l.failed
 	}
 	return nil
 }
@@ -196,30 +247,37 @@ func (l *Log) Flush() error {
 	return l.flushLocked()
 }
 
-// flushLocked fsyncs every segment written since the last flush, the
-// directory if segments were created, and persists the recovery point.
+// flushLocked fsyncs every segment written since the last flush (and
+// writes the active segment's index files), the directory if segments were
+// created, and persists the recovery point. A failed fsync fails the log.
 // Requires appendMu.
 func (l *Log) flushLocked() error {
 	next := l.next
-	for _, s := range l.segs {
-		if !s.dirty {
-			continue
+	l.mu.RLock()
+	segs := append([]*segment(nil), l.segs...)
+	l.mu.RUnlock()
+	act := segs[len(segs)-1]
+	if err := act.writeIndexes(); err != nil {
+		return err // derived data: recovery rebuilds it
+	}
+	for _, s := range segs {
+		s.pin()
+		err := s.sync()
+		s.unpin()
+		if err != nil {
+			return l.fail(fmt.Sprintf("fsync of segment %d", s.base), err)
 		}
-		if err := s.sync(); err != nil {
-			return fmt.Errorf("storage: flush segment %d: %w", s.base, err)
-		}
-		s.dirty = false
 	}
 	if l.dirDirty {
-		if err := syncDir(l.dir); err != nil {
-			return fmt.Errorf("storage: flush directory: %w", err)
+		if err := SyncDir(l.fs, l.dir); err != nil {
+			return l.fail("fsync of the directory", err)
 		}
 		l.dirDirty = false
 	}
 	l.unflushed = 0
 	l.lastFlush = l.now()
 	if next != l.recoveryPoint {
-		if err := writeOffsetFile(l.dir, recoveryPointFile, next); err != nil {
+		if err := writeOffsetFile(l.fs, l.dir, recoveryPointFile, next); err != nil {
 			return err
 		}
 		l.recoveryPoint = next
@@ -227,67 +285,132 @@ func (l *Log) flushLocked() error {
 	return nil
 }
 
-// Close flushes and closes, marking a clean shutdown. Deleted segments still
-// waiting for file.delete.delay.ms are removed at once. Chunks handed out
-// earlier become unreadable.
-func (l *Log) Close() error {
+// FlushSealed fsyncs the segments that were rolled away from and not yet
+// fsynced, and advances the recovery point past them, as Kafka flushes a
+// segment once it is rolled. It does not hold the writer lock during the
+// fsyncs, so appends go on. The owner calls it periodically; afterwards
+// those segments hold no descriptor once idle.
+func (l *Log) FlushSealed() error {
+	if err := l.lockWriter(); err != nil {
+		return err
+	}
+	l.mu.RLock()
+	var todo []*segment
+	for _, s := range l.segs[:len(l.segs)-1] {
+		if s.isDirty() {
+			todo = append(todo, s)
+		}
+	}
+	for _, s := range todo {
+		s.pin()
+	}
+	l.mu.RUnlock()
+	l.appendMu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	var syncErr error
+	for _, s := range todo {
+		if err := s.sync(); err != nil && syncErr == nil {
+			syncErr = l.fail(fmt.Sprintf("fsync of segment %d", s.base), err)
+		}
+		s.unpin()
+	}
+	if syncErr != nil {
+		return syncErr
+	}
 	if err := l.lockWriter(); err != nil {
 		return err
 	}
 	defer l.appendMu.Unlock()
-	l.deleter.stop()
-
-	act := l.active()
-	b := act.builder(l.config())
-	b.seal()
-	err := act.times.writeAt(b.times, 0)
-	l.mu.Lock()
-	if err == nil {
-		act.apply(b)
-		act.dirty = true
+	if l.dirDirty {
+		if err := SyncDir(l.fs, l.dir); err != nil {
+			return l.fail("fsync of the directory", err)
+		}
+		l.dirDirty = false
 	}
-	l.closed = true
+	// The recovery point may pass every segment before the first one that
+	// still has unsynced writes.
+	l.mu.RLock()
+	point := l.recoveryPoint
+	for _, s := range l.segs[:len(l.segs)-1] {
+		if s.isDirty() {
+			break
+		}
+		point = max(point, s.next)
+	}
+	l.mu.RUnlock()
+	if point > l.recoveryPoint {
+		if err := writeOffsetFile(l.fs, l.dir, recoveryPointFile, point); err != nil {
+			return err
+		}
+		l.recoveryPoint = point
+	}
+	return nil
+}
+
+// Close flushes and closes, marking a clean shutdown. Deleted segments still
+// waiting for file.delete.delay.ms are removed at once. Chunks handed out
+// earlier stay readable until they are released. A failed log closes
+// without the clean-shutdown marker, so the next Open recovers it.
+func (l *Log) Close() error {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	failed := l.failed
+	act := l.active()
+	var err error
+	if failed == nil {
+		b := act.builder(l.cfg)
+		b.seal() // the final time entry: the segment's maximum timestamp
+		act.apply(b)
+	}
 	l.mu.Unlock()
 
-	if err == nil {
+	if failed == nil {
 		err = l.flushLocked()
 	}
-	for _, s := range l.segs {
-		err = errors.Join(err, s.close())
+	l.mu.Lock()
+	l.closed = true
+	segs := l.segs
+	l.mu.Unlock()
+	l.files.removeNow(l)
+	for _, s := range segs {
+		s.close()
 	}
-	if err == nil {
+	switch {
+	case failed != nil:
+		err = failed
+	case err == nil:
 		// Only a log whose data and indexes all reached the disk is clean.
-		err = writeFileAtomic(l.dir, cleanMarkerFile, nil)
+		err = WriteFileAtomic(l.fs, l.dir, cleanMarkerFile, nil)
 	}
+	l.releaseFiles()
 	if err != nil {
 		return fmt.Errorf("storage: close %s: %w", l.dir, err)
 	}
 	return nil
 }
 
-// Delete closes the log without flushing and removes its directory. It also
-// removes the directory of a log already closed.
-func (l *Log) Delete() error {
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
-	l.mu.Lock()
-	wasClosed := l.closed
-	l.closed = true
-	segs := l.segs
-	l.segs = nil
-	l.mu.Unlock()
-	if !wasClosed {
-		l.deleter.stop()
-		for _, s := range segs {
-			s.close()
-		}
-	} else if segs == nil {
-		return ErrClosed // already deleted
+// CloseAndRename closes the log and renames its directory to dest (a topic
+// being deleted: the caller removes dest later). Errors from closing are
+// returned after the rename was tried.
+func (l *Log) CloseAndRename(dest string) error {
+	cerr := l.Close()
+	if errors.Is(cerr, ErrClosed) {
+		cerr = nil
 	}
-	if err := os.RemoveAll(l.dir); err != nil {
-		return fmt.Errorf("storage: delete %s: %w", l.dir, err)
+	if err := l.fs.Rename(l.dir, dest); err != nil {
+		return errors.Join(cerr, fmt.Errorf("storage: rename %s: %w", l.dir, err))
 	}
-	return nil
+	if err := SyncDir(l.fs, filepath.Dir(dest)); err != nil {
+		return errors.Join(cerr, fmt.Errorf("storage: rename %s: %w", l.dir, err))
+	}
+	return cerr
 }
 
 // ReadChunk copies a chunk into memory (for TLS connections, mirrors and tests).

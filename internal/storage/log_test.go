@@ -123,6 +123,7 @@ func TestStorageReadBounds(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := ReadChunk(c)
+			c.Release()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,6 +299,7 @@ func checkReadsSparse(t *testing.T, l *Log, ms []meta, offsets []int64) {
 			t.Fatalf("Read(%d): %v", off, err)
 		}
 		got, err := ReadChunk(c)
+		c.Release()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +341,7 @@ func TestStorageSetConfigLive(t *testing.T) {
 func TestStorageFlush(t *testing.T) {
 	readRP := func(t *testing.T, h *harness) int64 {
 		t.Helper()
-		off, found, err := readOffsetFile(h.dir, recoveryPointFile)
+		off, found, err := readOffsetFile(OS, h.dir, recoveryPointFile)
 		if err != nil || !found {
 			t.Fatalf("recovery point: %v, found %v", err, found)
 		}
@@ -350,7 +352,7 @@ func TestStorageFlush(t *testing.T) {
 		cfg.FlushMessages = 10
 		h := newHarness(t, cfg)
 		h.appendMetas(mkBatch(t, 0, 6, 0, 1, 0))
-		if _, found, _ := readOffsetFile(h.dir, recoveryPointFile); found {
+		if _, found, _ := readOffsetFile(OS, h.dir, recoveryPointFile); found {
 			t.Fatal("flushed before flush.messages accumulated")
 		}
 		h.appendMetas(mkBatch(t, 6, 4, 0, 1, 0))
@@ -366,7 +368,7 @@ func TestStorageFlush(t *testing.T) {
 		if _, err := h.l.EnforceRetention(); err != nil {
 			t.Fatal(err)
 		}
-		if _, found, _ := readOffsetFile(h.dir, recoveryPointFile); found {
+		if _, found, _ := readOffsetFile(OS, h.dir, recoveryPointFile); found {
 			t.Fatal("flushed before flush.ms passed")
 		}
 		h.clock.Advance(time.Second)
@@ -422,21 +424,26 @@ func TestStorageClosed(t *testing.T) {
 	h.l = nil
 }
 
-func TestStorageDelete(t *testing.T) {
+func TestStorageCloseAndRename(t *testing.T) {
 	h := newHarness(t, testConfig())
-	h.fill(3, 1, 0)
-	if err := h.l.Delete(); err != nil {
+	ms := h.fill(3, 1, 0)
+	dest := h.dir + ".deleting"
+	if err := h.l.CloseAndRename(dest); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(h.dir); !os.IsNotExist(err) {
 		t.Fatalf("directory still there: %v", err)
 	}
-	if err := h.l.Delete(); !errors.Is(err, ErrClosed) {
-		t.Fatalf("second Delete: %v", err)
-	}
 	if _, err := h.l.Append(mkBatch(t, 10, 1, 0, 1, 0).raw); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Append after Delete: %v", err)
+		t.Fatalf("Append after CloseAndRename: %v", err)
 	}
+	// Nothing was deleted: the renamed directory opens with every batch.
+	l, err := Open(dest, h.cfg, h.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	equalBatches(t, readAll(t, l), visible(ms, 0))
 	h.l = nil
 }
 

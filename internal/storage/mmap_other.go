@@ -3,26 +3,11 @@
 package storage
 
 import (
-	"io"
+	"errors"
 	"os"
 )
 
-// mapFile reads the first size bytes of path into memory where mmap is not
-// available.
-func mapFile(path string, size int) ([]byte, bool, error) {
-	if size == 0 {
-		return nil, false, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	b := make([]byte, size)
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, false, err
-	}
-	return b, false, nil
-}
+// mapFile is not available here: indexes are read into memory instead.
+func mapFile(*os.File, int) ([]byte, error) { return nil, errors.New("storage: mmap is not available") }
 
 func unmapFile([]byte) error { return nil }

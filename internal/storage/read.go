@@ -8,8 +8,9 @@ import (
 	"github.com/strait-kafka/strait/internal/record"
 )
 
-// view is a reader's snapshot of one segment: the file, the committed size
-// at snapshot time, and where to begin scanning.
+// view is a reader's snapshot of one segment: the segment (pinned, so its
+// file stays open), the committed size at snapshot time, and where to begin
+// scanning. done unpins it.
 type view struct {
 	seg    *segment
 	size   int64
@@ -17,13 +18,48 @@ type view struct {
 	verify int64 // base offset expected at pos when pos came from the index, -1 otherwise
 }
 
-// viewAt snapshots s for a scan toward offset. Requires mu.RLock.
+func (v view) done() { v.seg.unpin() }
+
+// viewAt pins s and snapshots it for a scan toward offset. Requires mu.RLock.
 func viewAt(s *segment, offset int64) view {
+	s.pin()
 	v := view{seg: s, size: s.size, verify: -1}
 	if offset > s.base {
-		if rel, pos, ok := s.index.lookup(uint32(min(offset-s.base, 1<<32-1))); ok {
-			v.pos, v.verify = int64(pos), s.base+int64(rel)
+		rel := uint32(min(offset-s.base, 1<<32-1))
+		idx := s.idx
+		if s.sealed {
+			idx, _ = s.sealedIndexes()
 		}
+		readMapped(func() {
+			if erel, pos, ok := idx.lookup(rel); ok {
+				v.pos, v.verify = int64(pos), s.base+int64(erel)
+			}
+		})
+	}
+	return v
+}
+
+// timeViewAt is viewAt moved forward by the time index to the batch before
+// the first one whose maximum timestamp may reach ts. Requires mu.RLock.
+func timeViewAt(s *segment, from, ts int64) view {
+	v := viewAt(s, from)
+	tim := s.tim
+	if s.sealed {
+		_, tim = s.sealedIndexes()
+	}
+	var rel uint32
+	ok := false
+	readMapped(func() { rel, ok = tim.lookupBelow(ts) })
+	if ok {
+		idx := s.idx
+		if s.sealed {
+			idx, _ = s.sealedIndexes()
+		}
+		readMapped(func() {
+			if erel, pos, found := idx.lookup(rel); found && s.base+int64(erel) > v.verify {
+				v.pos, v.verify = int64(pos), s.base+int64(erel)
+			}
+		})
 	}
 	return v
 }
@@ -34,7 +70,11 @@ func viewAt(s *segment, offset int64) view {
 // the scan restarts from the segment's first batch. A batch cut short by a
 // concurrent truncation ends the scan quietly.
 func (l *Log) scan(v view, fn func(h record.Header, pos int64) bool) error {
-	sc := newScanner(v.seg.log, v.size)
+	f, err := v.seg.file()
+	if err != nil {
+		return err
+	}
+	sc := newScanner(f, v.size)
 	defer sc.release()
 	pos := v.pos
 	if v.verify >= 0 {
@@ -71,9 +111,9 @@ func (l *Log) scan(v view, fn func(h record.Header, pos int64) bool) error {
 // NextOffset() give ErrOffsetOutOfRange.
 func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64) (Chunk, error) {
 	l.mu.RLock()
-	if l.closed {
+	if err := l.readable(); err != nil {
 		l.mu.RUnlock()
-		return Chunk{}, ErrClosed
+		return Chunk{}, err
 	}
 	if offset < l.start || offset > l.next {
 		start, next := l.start, l.next
@@ -110,18 +150,31 @@ func (l *Log) Read(offset int64, maxBytes int32, maxOffset int64) (Chunk, error)
 		return true
 	})
 	if err != nil || first < 0 {
+		v.done()
 		return Chunk{}, err
 	}
-	return Chunk{File: v.seg.log, Pos: first, Len: total}, nil
+	f, err := v.seg.file()
+	if err != nil {
+		v.done()
+		return Chunk{}, err
+	}
+	return Chunk{File: f, Pos: first, Len: total, pin: &pinToken{seg: v.seg}}, nil
 }
 
-// readBatch copies the batch of header h at pos.
+// readBatch copies the batch of header h at pos of a pinned segment.
 func readBatch(s *segment, h record.Header, pos int64) ([]byte, error) {
-	b, err := ReadChunk(Chunk{File: s.log, Pos: pos, Len: int64(h.Size())})
+	f, err := s.file()
 	if err != nil {
 		return nil, err
 	}
-	return b, nil
+	return ReadChunk(Chunk{File: f, Pos: pos, Len: int64(h.Size())})
+}
+
+// doneAll unpins views.
+func doneAll(vs []view) {
+	for _, v := range vs {
+		v.done()
+	}
 }
 
 // FindTimestamp returns the first batch (at or after the start offset) whose
@@ -136,9 +189,9 @@ func (l *Log) FindTimestamp(ts int64) (batch []byte, ok bool, err error) {
 // batch lies below an offset it needs continues after that batch.
 func (l *Log) FindTimestampFrom(ts, from int64) (batch []byte, ok bool, err error) {
 	l.mu.RLock()
-	if l.closed {
+	if err := l.readable(); err != nil {
 		l.mu.RUnlock()
-		return nil, false, ErrClosed
+		return nil, false, err
 	}
 	start := max(l.start, from)
 	var views []view
@@ -146,15 +199,10 @@ func (l *Log) FindTimestampFrom(ts, from int64) (batch []byte, ok bool, err erro
 		if s.size == 0 || s.maxTsOff < 0 || s.maxTs < ts {
 			continue
 		}
-		v := viewAt(s, start)
-		if rel, ok := s.times.lookupBelow(ts); ok {
-			if jump := viewAt(s, s.base+int64(rel)); jump.verify > v.verify {
-				v = jump
-			}
-		}
-		views = append(views, v)
+		views = append(views, timeViewAt(s, start, ts))
 	}
 	l.mu.RUnlock()
+	defer doneAll(views)
 
 	for _, v := range views {
 		var found record.Header
@@ -181,9 +229,9 @@ func (l *Log) FindTimestampFrom(ts, from int64) (batch []byte, ok bool, err erro
 // after the start offset (ties: the earliest); ok is false for an empty log.
 func (l *Log) MaxTimestampBatch() (batch []byte, ok bool, err error) {
 	l.mu.RLock()
-	if l.closed {
+	if err := l.readable(); err != nil {
 		l.mu.RUnlock()
-		return nil, false, ErrClosed
+		return nil, false, err
 	}
 	start := l.start
 	type cand struct {
@@ -206,6 +254,11 @@ func (l *Log) MaxTimestampBatch() (batch []byte, ok bool, err error) {
 		cands = append(cands, c)
 	}
 	l.mu.RUnlock()
+	defer func() {
+		for _, c := range cands {
+			c.v.done()
+		}
+	}()
 
 	var best struct {
 		seg *segment
@@ -252,9 +305,9 @@ func (l *Log) MaxTimestampBatch() (batch []byte, ok bool, err error) {
 // call the Log; an error from fn stops the scan and is returned.
 func (l *Log) ScanHeaders(from int64, fn func(h record.Header) error) error {
 	l.mu.RLock()
-	if l.closed {
+	if err := l.readable(); err != nil {
 		l.mu.RUnlock()
-		return ErrClosed
+		return err
 	}
 	from = max(from, l.start)
 	var views []view
@@ -265,7 +318,7 @@ func (l *Log) ScanHeaders(from int64, fn func(h record.Header) error) error {
 	}
 	l.mu.RUnlock()
 
-	for _, v := range views {
+	for i, v := range views {
 		var fnErr error
 		err := l.scan(v, func(h record.Header, _ int64) bool {
 			if h.LastOffset() < from {
@@ -274,10 +327,12 @@ func (l *Log) ScanHeaders(from int64, fn func(h record.Header) error) error {
 			fnErr = fn(h)
 			return fnErr == nil
 		})
+		v.done() // a long scan keeps one segment's file open at a time
 		if fnErr != nil {
-			return fnErr
+			err = fnErr
 		}
 		if err != nil {
+			doneAll(views[i+1:])
 			return err
 		}
 	}

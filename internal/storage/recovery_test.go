@@ -86,9 +86,17 @@ func TestStorageCrashRecovery(t *testing.T) {
 				t.Fatalf("log file %d bytes after recovery, want %d", got, good)
 			}
 			logs := h.logs.String()
-			if !strings.Contains(logs, "truncated torn or corrupt log tail") ||
+			if !strings.Contains(logs, "cut a torn or corrupt log tail") ||
 				!strings.Contains(logs, "bytes="+itoa(int64(len(damage)))) {
 				t.Fatalf("recovery did not log the cut of %d bytes:\n%s", len(damage), logs)
+			}
+			// The cut bytes are kept, not deleted.
+			aside := files(t, h.dir, damagedSuffix)
+			if len(aside) != 1 {
+				t.Fatalf("set-aside files %v, want one", aside)
+			}
+			if got, err := os.ReadFile(filepath.Join(h.dir, aside[0])); err != nil || !bytes.Equal(got, damage) {
+				t.Fatalf("set-aside file holds %d bytes (%v), want the %d cut bytes", len(got), err, len(damage))
 			}
 			if h.l.LatestEpoch() != 1 {
 				t.Fatalf("epoch of the torn batch leaked into the cache: %d", h.l.LatestEpoch())
@@ -138,9 +146,10 @@ func TestStorageCrashWhileOpen(t *testing.T) {
 	}
 }
 
-// TestStorageCrashCorruptMiddleSegment damages a batch in an older segment:
-// recovery from a recovery point before it keeps only what precedes the
-// damage and drops every later segment.
+// TestStorageCrashCorruptMiddleSegment damages a batch in an older segment
+// that was never flushed: recovery keeps only what precedes the damage and
+// sets the rest of that segment and every later segment aside, deleting
+// nothing.
 func TestStorageCrashCorruptMiddleSegment(t *testing.T) {
 	cfg := testConfig()
 	cfg.SegmentBytes = 1500
@@ -193,6 +202,19 @@ func TestStorageCrashCorruptMiddleSegment(t *testing.T) {
 	}
 	if left := files(t, h.dir, logSuffix); len(left) != 2 {
 		t.Fatalf("segment files %v", left)
+	}
+	// Every byte from the damaged batch on is still on disk, set aside.
+	var keptAside int64
+	for _, name := range files(t, h.dir, damagedSuffix) {
+		keptAside += fileSize(t, filepath.Join(h.dir, name))
+	}
+	var lost int64
+	for _, sg := range segs[1:] {
+		lost += sg.Size
+	}
+	lost -= int64(pos)
+	if keptAside != lost {
+		t.Fatalf("%d bytes set aside, want the %d bytes recovery cut", keptAside, lost)
 	}
 	if h.l.NextOffset() != second.base {
 		t.Fatalf("NextOffset %d, want %d", h.l.NextOffset(), second.base)

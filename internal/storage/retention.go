@@ -40,6 +40,12 @@ func (l *Log) EnforceRetention() (deletedSegments int, err error) {
 	deletable := func(i int) bool { return i < len(l.segs) && (i < len(l.segs)-1 || l.segs[i].size > 0) }
 	n := 0
 	var reasons []string
+	// Segments wholly below the start offset (left by a start offset that
+	// was persisted just before a crash) go first, whatever the policy.
+	for deletable(n) && l.segs[n].next <= l.start && n < len(l.segs)-1 {
+		n++
+		reasons = append(reasons, "log start offset")
+	}
 	if cfg.RetentionMs >= 0 {
 		for deletable(n) && now.UnixMilli()-l.segs[n].largestTimestamp() > cfg.RetentionMs {
 			n++
@@ -80,11 +86,11 @@ func (l *Log) EnforceRetention() (deletedSegments int, err error) {
 // hasDirty reports unflushed writes. Requires appendMu.
 func (l *Log) hasDirty() bool {
 	for _, s := range l.segs {
-		if s.dirty {
+		if s.isDirty() {
 			return true
 		}
 	}
-	return false
+	return l.active().idxOnDisk != len(l.active().idx) || l.active().timOnDisk != len(l.active().tim)
 }
 
 // rollLocked seals the non-empty active segment and starts a new one at the
@@ -93,22 +99,19 @@ func (l *Log) rollLocked(now time.Time, cfg Config, reason string) error {
 	act := l.active()
 	b := act.builder(cfg)
 	b.seal()
-	if err := act.times.writeAt(b.times, 0); err != nil {
+	indexErr := act.writeIndexesWith(b)
+	s, err := createSegment(l.files, l.dir, l.next, now)
+	if err != nil {
 		return fmt.Errorf("storage: roll: %w", err)
 	}
-	s, err := createSegment(l.dir, l.next, now)
-	if err != nil {
-		return err
-	}
-	finishErr := act.finish()
 	l.mu.Lock()
 	act.apply(b)
+	act.seal()
 	l.segs = append(l.segs, s)
-	sealErr := errors.Join(finishErr, act.seal())
 	l.mu.Unlock()
 	l.dirDirty = true
-	if sealErr != nil {
-		l.logger.Warn("storage: sealing rolled segment", "segment", act.base, "err", sealErr)
+	if indexErr != nil {
+		l.logger.Warn("storage: writing the indexes of a rolled segment", "segment", act.base, "err", indexErr)
 	}
 	l.logger.Debug("storage: rolled segment", "segment", s.base, "reason", reason)
 	return nil
@@ -124,7 +127,7 @@ func (l *Log) deleteSegmentsLocked(n int, newStart int64, reasons []string) erro
 		return fmt.Errorf("storage: cannot delete %d of %d segments", n, len(l.segs))
 	}
 	if newStart > l.start {
-		if err := writeOffsetFile(l.dir, startOffsetFile, newStart); err != nil {
+		if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, newStart); err != nil {
 			return err
 		}
 	}
@@ -139,13 +142,13 @@ func (l *Log) deleteSegmentsLocked(n int, newStart int64, reasons []string) erro
 
 	var errs []error
 	if epochChanged {
-		errs = append(errs, writeFileAtomic(l.dir, epochFile, encodeEpochs(epochs)))
+		errs = append(errs, WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs)))
 	}
 	for i, s := range victims {
 		reason := reasons[min(i, len(reasons)-1)]
 		l.retire(s, reason, msDuration(cfg.FileDeleteDelayMs))
 	}
-	errs = append(errs, syncDir(l.dir))
+	errs = append(errs, SyncDir(l.fs, l.dir))
 	return errors.Join(errs...)
 }
 
@@ -157,7 +160,7 @@ func (l *Log) retire(s *segment, reason string, delay time.Duration) {
 	}
 	l.logger.Info("storage: deleted segment", "segment", s.base, "next_offset", s.next,
 		"bytes", s.size, "reason", reason)
-	l.deleter.schedule(s, delay)
+	l.files.schedule(l, s, delay)
 }
 
 // SetStartOffset advances the log start offset (DeleteRecords, mirrors),
@@ -177,7 +180,7 @@ func (l *Log) SetStartOffset(off int64) error {
 	}
 	if off >= l.next {
 		if act := l.active(); act.size != 0 || act.base != off {
-			s, err := createSegment(l.dir, off, l.now())
+			s, err := createSegment(l.files, l.dir, off, l.now())
 			if err != nil {
 				return err
 			}
@@ -206,7 +209,7 @@ func (l *Log) SetStartOffset(off int64) error {
 // segments. Requires appendMu.
 func (l *Log) setStartLocked(off int64) error {
 	if off != l.start {
-		if err := writeOffsetFile(l.dir, startOffsetFile, off); err != nil {
+		if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, off); err != nil {
 			return err
 		}
 	}
@@ -217,7 +220,7 @@ func (l *Log) setStartLocked(off int64) error {
 	epochs := l.epochs.clone()
 	l.mu.Unlock()
 	if changed {
-		return writeFileAtomic(l.dir, epochFile, encodeEpochs(epochs))
+		return WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs))
 	}
 	return nil
 }

@@ -2,10 +2,13 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/strait-kafka/strait/internal/testutil"
 )
 
 // groups appends count batches per group, advancing the clock by step
@@ -152,6 +155,7 @@ func TestStorageChunkSurvivesDeletion(t *testing.T) {
 			t.Fatalf("read of deleted data: %v", err)
 		}
 		got, err := ReadChunk(c)
+		c.Release()
 		if err != nil {
 			t.Fatalf("chunk of a deleted segment: %v", err)
 		}
@@ -177,8 +181,9 @@ func TestStorageChunkSurvivesDeletion(t *testing.T) {
 		if err := h.l.SetStartOffset(h.l.NextOffset() - 1); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "deleted segments to be removed", func() bool {
-			return len(files(t, h.dir, deletedSuffix)) == 0 && h.l.deleter.count() == 0
+		testutil.WaitFor(t, 10*time.Second, func() (bool, string) {
+			left := files(t, h.dir, deletedSuffix)
+			return len(left) == 0 && h.l.files.Stats().PendingDeletes == 0, fmt.Sprintf("deleted segments not removed: %v", left)
 		})
 		if logs := files(t, h.dir, ".log"); len(logs) != 1 {
 			t.Fatalf("segment files left: %v", logs)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 
 	"github.com/strait-kafka/strait/internal/record"
@@ -21,14 +20,14 @@ var scanBufs = sync.Pool{New: func() any { b := make([]byte, scanBufSize); retur
 // past end (the committed size when scanning began). It reads ahead up to
 // scanBufSize bytes so runs of small batches cost one pread.
 type scanner struct {
-	f        *os.File
+	f        File
 	end      int64
 	buf      *[]byte
 	bufStart int64
 	bufLen   int
 }
 
-func newScanner(f *os.File, end int64) *scanner {
+func newScanner(f File, end int64) *scanner {
 	return &scanner{f: f, end: end, buf: scanBufs.Get().(*[]byte)}
 }
 

@@ -43,6 +43,8 @@ func (l *Log) TruncateTo(off int64) error {
 	k := l.segmentFor(off)
 	seg := l.segs[k]
 	b := newIndexBuilder(seg.base, cfg)
+	seg.pin()
+	defer seg.unpin()
 	err := l.scan(view{seg: seg, size: seg.size, verify: -1}, func(h record.Header, _ int64) bool {
 		if h.LastOffset() >= off {
 			return false
@@ -57,7 +59,7 @@ func (l *Log) TruncateTo(off int64) error {
 	newStart := min(l.start, off)
 	newNext := max(b.next, newStart)
 	if newStart != l.start {
-		if err := writeOffsetFile(l.dir, startOffsetFile, newStart); err != nil {
+		if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, newStart); err != nil {
 			return err
 		}
 	}
@@ -66,17 +68,14 @@ func (l *Log) TruncateTo(off int64) error {
 	l.mu.Lock()
 	l.segs = l.segs[:k+1]
 	l.start, l.next = newStart, newNext
-	seg.sealed = false
-	resetErr := seg.reset(b)
+	seg.reset(b)
 	epochChanged := l.epochs.truncateFromEnd(newNext)
 	epochs := l.epochs.clone()
 	l.mu.Unlock()
 
-	errs := []error{resetErr}
-	if err := seg.log.Truncate(cut); err != nil {
-		errs = append(errs, err)
-	} else {
-		errs = append(errs, seg.log.Sync())
+	var errs []error
+	if err := seg.truncate(cut); err != nil {
+		errs = append(errs, l.fail(fmt.Sprintf("truncating segment %d", seg.base), err))
 	}
 	switch {
 	case cut == 0:
@@ -84,15 +83,14 @@ func (l *Log) TruncateTo(off int64) error {
 	case seg.rollBase.IsZero():
 		seg.rollBase = l.now() // a sealed segment became the active one
 	}
-	seg.dirty = true
 	for _, s := range victims {
 		l.retire(s, "truncation", msDuration(cfg.FileDeleteDelayMs))
 	}
 	if len(victims) > 0 {
-		errs = append(errs, syncDir(l.dir))
+		errs = append(errs, SyncDir(l.fs, l.dir))
 	}
 	if epochChanged {
-		errs = append(errs, writeFileAtomic(l.dir, epochFile, encodeEpochs(epochs)))
+		errs = append(errs, WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs)))
 	}
 	errs = append(errs, l.lowerRecoveryPointLocked())
 	l.logger.Info("storage: truncated log", "to_offset", off, "next_offset", newNext,
@@ -107,14 +105,13 @@ func (l *Log) TruncateTo(off int64) error {
 // segment's base). Requires appendMu.
 func (l *Log) restartAtLocked(off int64) error {
 	cfg := l.config()
-	s, err := createSegment(l.dir, off, l.now())
+	s, err := createSegment(l.files, l.dir, off, l.now())
 	if err != nil {
 		return err
 	}
 	l.dirDirty = true
-	if err := writeOffsetFile(l.dir, startOffsetFile, off); err != nil {
-		s.close()
-		s.removeFiles()
+	if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, off); err != nil {
+		s.remove()
 		return err
 	}
 	victims := l.segs
@@ -127,9 +124,9 @@ func (l *Log) restartAtLocked(off int64) error {
 	for _, v := range victims {
 		l.retire(v, "truncation", msDuration(cfg.FileDeleteDelayMs))
 	}
-	errs := []error{syncDir(l.dir)}
+	errs := []error{SyncDir(l.fs, l.dir)}
 	if changed {
-		errs = append(errs, writeFileAtomic(l.dir, epochFile, encodeEpochs(epochs)))
+		errs = append(errs, WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs)))
 	}
 	errs = append(errs, l.lowerRecoveryPointLocked())
 	l.logger.Info("storage: truncated log fully", "next_offset", off, "deleted_segments", len(victims))
@@ -143,7 +140,7 @@ func (l *Log) lowerRecoveryPointLocked() error {
 	if l.recoveryPoint <= l.next {
 		return nil
 	}
-	if err := writeOffsetFile(l.dir, recoveryPointFile, l.next); err != nil {
+	if err := writeOffsetFile(l.fs, l.dir, recoveryPointFile, l.next); err != nil {
 		return err
 	}
 	l.recoveryPoint = l.next

@@ -106,7 +106,7 @@ func TestStorageTruncateLowersRecoveryPoint(t *testing.T) {
 	if err := h.l.TruncateTo(25); err != nil {
 		t.Fatal(err)
 	}
-	rp, _, err := readOffsetFile(h.dir, recoveryPointFile)
+	rp, _, err := readOffsetFile(OS, h.dir, recoveryPointFile)
 	if err != nil || rp != 25 {
 		t.Fatalf("recovery point %d (%v), want 25", rp, err)
 	}
