@@ -452,4 +452,3 @@ func (s *syncFailer) Inject(op errorfs.Op, _ string) errorfs.Fault {
 	}
 	return errorfs.Fault{}
 }
-
