@@ -56,6 +56,8 @@ type Options struct {
 	// Meta replaces the metadata store named by the config (tests use an
 	// in-memory store). The App closes it at shutdown.
 	Meta metadata.Store
+	// FS replaces the file system of the partitions (tests inject faults).
+	FS storage.FS
 }
 
 // Start opens storage and metadata and binds the listeners. Run serves until
@@ -69,9 +71,13 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 		}
 	}()
 	var err error
+	var fsys storage.FS
 	for _, o := range opts {
 		if o.Meta != nil {
 			a.meta = o.Meta
+		}
+		if o.FS != nil {
+			fsys = o.FS
 		}
 	}
 	if a.meta != nil {
@@ -83,7 +89,11 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 		if len(cfg.MetadataEndpoints) > 0 {
 			store, err = metadata.OpenRemote(ctx, metadata.RemoteConfig{Endpoints: cfg.MetadataEndpoints, Logger: lg})
 		} else {
-			store, err = metadata.OpenEmbedded(ctx, metadata.EmbeddedConfig{Dir: cfg.MetadataLogDir, Logger: lg})
+			minFree := cfg.MetadataMinFreeBytes
+			if minFree == 0 {
+				minFree = -1 // 0 bytes to keep: no check
+			}
+			store, err = metadata.OpenEmbedded(ctx, metadata.EmbeddedConfig{Dir: cfg.MetadataLogDir, Logger: lg, MinFreeBytes: minFree})
 		}
 		if err != nil {
 			return nil, fmt.Errorf("metadata: %w", err)
@@ -95,7 +105,7 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 		Logger:             lg,
 		RetentionCheck:     time.Duration(cfg.RetentionCheckMs) * time.Millisecond,
 		FlushCheck:         time.Duration(cfg.FlushSchedulerMs) * time.Millisecond,
-		Files:              storage.FilesConfig{MaxOpen: openFileBudget(lg)},
+		Files:              storage.FilesConfig{FS: fsys, MaxOpen: openFileBudget(lg)},
 		ClusterID:          a.meta.ClusterID(),
 		NodeID:             cfg.NodeID,
 		DefaultDeleteDelay: time.Duration(cfg.SegmentDeleteDelayMs) * time.Millisecond,

@@ -22,6 +22,7 @@ import (
 	"github.com/strait-kafka/strait/internal/config"
 	"github.com/strait-kafka/strait/internal/metadata"
 	"github.com/strait-kafka/strait/internal/record"
+	"github.com/strait-kafka/strait/internal/storage"
 )
 
 // testBroker is an in-process Strait.
@@ -32,6 +33,7 @@ type testBroker struct {
 	dir    string
 	flags  map[string]string
 	memory bool
+	fs     storage.FS
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -65,7 +67,7 @@ func (tb *testBroker) start() {
 	if testing.Verbose() {
 		lg = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	var opts Options
+	opts := Options{FS: tb.fs}
 	if tb.memory {
 		opts.Meta = metadata.NewMemory("")
 	}

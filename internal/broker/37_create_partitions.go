@@ -69,7 +69,7 @@ func handleCreatePartitions(ctx context.Context, b *Broker, _ *Session, kreq kms
 			if req.ValidateOnly {
 				return nil
 			}
-			if err := b.meta.AddPartitions(ctx, rt.Topic, add); err != nil {
+			if err := b.addPartitions(ctx, t, add); err != nil {
 				return err
 			}
 			b.lg.Info("added partitions", "topic", rt.Topic, "from", cur, "to", rt.Count)

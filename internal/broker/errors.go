@@ -22,6 +22,7 @@ var codeTable = []struct {
 	{metadata.ErrTopicExists, kerr.TopicAlreadyExists},
 	{metadata.ErrTopicNotFound, kerr.UnknownTopicOrPartition},
 	{metadata.ErrInvalid, kerr.InvalidRequest},
+	{metadata.ErrUnavailable, kerr.KafkaStorageError},
 	{storage.ErrOffsetOutOfRange, kerr.OffsetOutOfRange},
 	{storage.ErrClosed, kerr.NotLeaderForPartition},
 	{storage.ErrFailed, kerr.KafkaStorageError},

@@ -87,7 +87,7 @@ func (b *Broker) GrowMirrorTopic(ctx context.Context, topic string, count int32)
 	for i := cur; i < count; i++ {
 		add = append(add, b.placePartition(brokers, int(i), rf))
 	}
-	if err := b.meta.AddPartitions(ctx, topic, add); err != nil {
+	if err := b.addPartitions(ctx, t, add); err != nil {
 		return err
 	}
 	b.lg.Info("mirror topic grew with its source", "topic", topic, "from", cur, "to", count)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/strait-kafka/strait/internal/config"
@@ -73,6 +74,9 @@ func (b *Broker) createTopic(ctx context.Context, r topicRequest) (metadata.Topi
 		if r.Partitions != -1 || r.Replication != -1 {
 			return metadata.Topic{}, fmt.Errorf("%w: both a replica assignment and a partition count or replication factor were given", kerr.InvalidRequest)
 		}
+		if len(r.Assignment) > maxPartitionsPerTopic {
+			return metadata.Topic{}, fmt.Errorf("%w: %d partitions is more than the %d a topic may have", kerr.InvalidPartitions, len(r.Assignment), maxPartitionsPerTopic)
+		}
 		for i, reps := range r.Assignment {
 			if err := checkAssignment(i, reps, brokers, len(r.Assignment[0])); err != nil {
 				return metadata.Topic{}, err
@@ -110,15 +114,52 @@ func (b *Broker) createTopic(ctx context.Context, r topicRequest) (metadata.Topi
 	if r.ValidateOnly {
 		return metadata.Topic{Name: r.Name, Partitions: parts, Configs: r.Configs}, nil
 	}
-	t, err := b.meta.CreateTopic(ctx, metadata.TopicSpec{Name: r.Name, Partitions: parts, Configs: r.Configs, Mirror: r.Mirror})
+	// The partitions' files come first: a disk that cannot hold them fails
+	// the request while the metadata has no trace of the topic.
+	id := uuid.New()
+	local := b.localAssignments(r.Name, id, parts, 0, r.Configs)
+	if err := b.parts.Prepare(local); err != nil {
+		return metadata.Topic{}, fmt.Errorf("%w: creating the partitions' files: %v", kerr.KafkaStorageError, err)
+	}
+	t, err := b.meta.CreateTopic(ctx, metadata.TopicSpec{ID: id, Name: r.Name, Partitions: parts, Configs: r.Configs, Mirror: r.Mirror})
 	if err != nil {
+		b.parts.Discard(local)
 		return metadata.Topic{}, err
 	}
 	b.lg.Info("created topic", "topic", t.Name, "topic_id", t.ID, "partitions", len(t.Partitions))
 	if err := b.Reconcile(); err != nil {
-		return t, fmt.Errorf("%w: %v", kerr.KafkaStorageError, err)
+		// The topic exists; a partition that could not be opened is
+		// offline, reported, and retried.
+		b.lg.Warn("opening the partitions of a new topic", "topic", t.Name, "err", err)
 	}
 	return t, nil
+}
+
+// addPartitions adds partitions to t: their files first, then the
+// metadata, so that a failure leaves no trace in the metadata.
+func (b *Broker) addPartitions(ctx context.Context, t metadata.Topic, add []metadata.Partition) error {
+	local := b.localAssignments(t.Name, t.ID, add, len(t.Partitions), t.Configs)
+	if err := b.parts.Prepare(local); err != nil {
+		return fmt.Errorf("%w: creating the partitions' files: %v", kerr.KafkaStorageError, err)
+	}
+	if err := b.meta.AddPartitions(ctx, t.Name, add); err != nil {
+		b.parts.Discard(local)
+		return err
+	}
+	return nil
+}
+
+// localAssignments are the partitions of a topic (from index first on) that
+// this broker stores, with the configs they will have.
+func (b *Broker) localAssignments(topic string, id uuid.UUID, parts []metadata.Partition, first int, configs map[string]string) []partition.Assignment {
+	pc := b.partitionConfig(b.dynamicDefaults(), configs)
+	var out []partition.Assignment
+	for i, p := range parts {
+		if containsNode(p.Replicas, b.nodeID) {
+			out = append(out, partition.Assignment{Topic: topic, TopicID: id, Index: int32(first + i), LeaderEpoch: p.LeaderEpoch, Config: pc})
+		}
+	}
+	return out
 }
 
 // checkAssignment applies Kafka's rules to the manual replica assignment of

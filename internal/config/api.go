@@ -70,6 +70,9 @@ type Broker struct {
 	// OffsetMetadataMaxBytes is offset.metadata.max.bytes, default 4096:
 	// the longest metadata string an offset commit may carry.
 	OffsetMetadataMaxBytes int32
+	// MetadataMinFreeBytes is metadata.min.free.bytes, default 128 MiB:
+	// the embedded etcd's writes are refused below this much free space.
+	MetadataMinFreeBytes int64
 	// Cluster links.
 	ClusterLinkMaxLinks int32  // cluster.link.max.links, default 10
 	ClusterLinkSecret   string // cluster.link.secret (password), default empty

@@ -19,6 +19,11 @@ var (
 	// ErrLinkExists and ErrLinkNotFound are the link counterparts.
 	ErrLinkExists   = errors.New("metadata: cluster link already exists")
 	ErrLinkNotFound = errors.New("metadata: cluster link not found")
+	// ErrUnavailable: the store refuses writes for now (too little free
+	// disk space for the embedded etcd, or the embedded etcd failed); the
+	// error wrapping it says why and what brings writes back. Reads keep
+	// answering from the snapshot.
+	ErrUnavailable = errors.New("metadata: store unavailable for writes")
 )
 
 // Topic is a topic as stored. Version is the record format version; Extra
@@ -88,8 +93,11 @@ type Broker struct {
 	Rack   string
 }
 
-// TopicSpec is what CreateTopic needs; the store assigns the ID.
+// TopicSpec is what CreateTopic needs. The store assigns the ID unless ID
+// is set (a broker that prepares the partitions' files before the topic
+// exists chooses it); an ID another topic has is ErrInvalid.
 type TopicSpec struct {
+	ID         uuid.UUID
 	Name       string
 	Partitions []Partition
 	Configs    map[string]string

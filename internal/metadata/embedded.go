@@ -22,6 +22,13 @@ import (
 type EmbeddedConfig struct {
 	Dir    string // the broker's data directory; etcd keeps its files in Dir/etcd
 	Logger *slog.Logger
+	// MinFreeBytes is metadata.min.free.bytes: writes are refused (with
+	// ErrUnavailable) while the file system of Dir has less free space,
+	// and the store does not start below it. 0 means DefaultMinFreeBytes;
+	// a negative value turns the check off.
+	MinFreeBytes int64
+	// FreeBytes measures free space (tests); nil measures the file system.
+	FreeBytes func(dir string) (uint64, error)
 }
 
 // ErrDirLocked means another store (in this or another process) has the
@@ -55,7 +62,13 @@ func (es *embeddedServer) close() error {
 // peer listener), so it needs no ports. A lock file keeps a second process off the same directory; stale
 // sockets left by a killed process are replaced. ctx bounds the start-up.
 // Close stops the server.
-func OpenEmbedded(ctx context.Context, cfg EmbeddedConfig) (s *Etcd, err error) {
+func OpenEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Etcd, error) {
+	return openEmbeddedWithHook(ctx, cfg, nil)
+}
+
+// openEmbeddedWithHook is OpenEmbedded; when failed is not nil it receives
+// the function the server's logger calls on a fatal entry (tests).
+func openEmbeddedWithHook(ctx context.Context, cfg EmbeddedConfig, failed *func(error)) (s *Etcd, err error) {
 	if cfg.Dir == "" {
 		return nil, fmt.Errorf("%w: embedded etcd needs a directory", ErrInvalid)
 	}
@@ -66,6 +79,23 @@ func OpenEmbedded(ctx context.Context, cfg EmbeddedConfig) (s *Etcd, err error) 
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	guard := newSpaceGuard(dir)
+	if cfg.FreeBytes != nil {
+		guard.freeFunc = cfg.FreeBytes
+	}
+	switch {
+	case cfg.MinFreeBytes == 0:
+		guard.minFree = DefaultMinFreeBytes
+	case cfg.MinFreeBytes > 0:
+		guard.minFree = uint64(cfg.MinFreeBytes)
+	}
+	// etcd writes as it starts; below the margin it could fail half-way.
+	if err := guard.check(false); err != nil {
+		return nil, fmt.Errorf("metadata: not starting the embedded etcd: %w", err)
+	}
+	if failed != nil {
+		*failed = guard.fail
 	}
 	unlock, err := lockFile(filepath.Join(dir, "lock"))
 	if err != nil {
@@ -121,7 +151,11 @@ func OpenEmbedded(ctx context.Context, cfg EmbeddedConfig) (s *Etcd, err error) 
 	ecfg.WarningApplyDuration = time.Second
 	ecfg.WarningUnaryRequestDuration = time.Second
 	ecfg.LogLevel = "warn"
-	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newZapLogger(lg.With("component", "etcd"), quiet))
+	// etcd ends the process on a failed WAL or database write (zap Fatal)
+	// and on some inconsistencies (zap Panic). Here such a failure stops
+	// only the etcd goroutine that hit it: the broker keeps serving its
+	// partitions and refuses metadata changes, saying why.
+	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newServerZapLogger(lg.With("component", "etcd"), quiet, guard.fail))
 
 	es.etcd, err = embed.StartEtcd(ecfg)
 	if err != nil {
@@ -145,6 +179,7 @@ func OpenEmbedded(ctx context.Context, cfg EmbeddedConfig) (s *Etcd, err error) 
 		cli.Close()
 		return nil, err
 	}
+	s.guard, s.writesStopped = guard.check, guard.stopped
 	return s, nil
 }
 

@@ -66,6 +66,12 @@ type Etcd struct {
 	mu     sync.Mutex
 	closed bool
 
+	// guard, when set, says why writes must be refused now (nil: allowed);
+	// deletes is true for writes that only remove keys, which need less.
+	guard func(deletes bool) error
+	// writesStopped, when set, ends every write in flight when it ends.
+	writesStopped context.Context
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -368,17 +374,30 @@ func configsNodeOfKey(name string) string {
 // ---- writes ----
 
 // begin returns the context for one write: it ends with ctx or when the
-// store closes.
+// store closes. A write the store cannot take now fails with ErrUnavailable.
 func (s *Etcd) begin(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	return s.beginWrite(ctx, false)
+}
+
+func (s *Etcd) beginWrite(ctx context.Context, deletes bool) (context.Context, context.CancelFunc, error) {
 	if s.ctx.Err() != nil {
 		return nil, nil, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
+	if s.guard != nil {
+		if err := s.guard(deletes); err != nil {
+			return nil, nil, err
+		}
+	}
 	octx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(s.ctx, cancel)
-	return octx, func() { stop(); cancel() }, nil
+	stopFailed := func() bool { return true }
+	if s.writesStopped != nil {
+		stopFailed = context.AfterFunc(s.writesStopped, cancel)
+	}
+	return octx, func() { stop(); stopFailed(); cancel() }, nil
 }
 
 // fail maps the error of a write made under caller context ctx: one caused
@@ -390,8 +409,10 @@ func (s *Etcd) fail(ctx context.Context, err error) error {
 		return nil
 	case ctx.Err() == nil && s.ctx.Err() != nil:
 		return ErrClosed
+	case ctx.Err() == nil && s.writesStopped != nil && s.writesStopped.Err() != nil && s.guard(false) != nil:
+		return s.guard(false)
 	case errors.Is(err, ErrTopicExists), errors.Is(err, ErrTopicNotFound),
-		errors.Is(err, ErrInvalid), errors.Is(err, ErrClosed),
+		errors.Is(err, ErrInvalid), errors.Is(err, ErrClosed), errors.Is(err, ErrUnavailable),
 		errors.Is(err, ErrLinkExists), errors.Is(err, ErrLinkNotFound):
 		return err
 	default:
@@ -408,10 +429,13 @@ func (s *Etcd) CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error) {
 	if err := validateSpec(spec); err != nil {
 		return Topic{}, err
 	}
+	if _, taken := s.snap.topicByID(spec.ID); spec.ID != uuid.Nil && taken {
+		return Topic{}, fmt.Errorf("%w: topic ID %s is taken", ErrInvalid, spec.ID)
+	}
 	r := topicRecord{
 		Version:    recordVersion,
 		Name:       spec.Name,
-		ID:         newTopicID(),
+		ID:         specID(spec),
 		Partitions: partitionRecords(spec.Partitions),
 		Configs:    cloneConfigs(spec.Configs),
 		Mirror:     mirrorToRecord(spec.Mirror),
@@ -437,7 +461,7 @@ func (s *Etcd) DeleteTopic(ctx context.Context, name string) error {
 // deleteKey deletes key, or returns absent if there is none, and waits for
 // the snapshot to reflect the deletion.
 func (s *Etcd) deleteKey(ctx context.Context, key string, absent error) error {
-	octx, done, err := s.begin(ctx)
+	octx, done, err := s.beginWrite(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -680,7 +704,7 @@ func (s *Etcd) RegisterBroker(ctx context.Context, b Broker) error {
 	s.wg.Add(1)
 	s.mu.Unlock()
 
-	rctx, done, err := s.begin(ctx)
+	rctx, done, err := s.beginWrite(ctx, true) // small and essential, like a delete
 	if err != nil {
 		s.wg.Done()
 		return err

@@ -104,9 +104,12 @@ func (m *Memory) CreateTopic(ctx context.Context, spec TopicSpec) (Topic, error)
 		if _, ok := m.snap.topics[spec.Name]; ok {
 			return false, fmt.Errorf("%w: %q", ErrTopicExists, spec.Name)
 		}
+		if _, taken := m.snap.ids[spec.ID]; spec.ID != uuid.Nil && taken {
+			return false, fmt.Errorf("%w: topic ID %s is taken", ErrInvalid, spec.ID)
+		}
 		t := Topic{
 			Name:       spec.Name,
-			ID:         newTopicID(),
+			ID:         specID(spec),
 			Partitions: clonePartitions(spec.Partitions),
 			Configs:    cloneConfigs(spec.Configs),
 			Mirror:     cloneMirror(spec.Mirror),

@@ -5,6 +5,7 @@ package metadata
 
 import (
 	"fmt"
+	"github.com/google/uuid"
 	"strconv"
 )
 
@@ -59,6 +60,14 @@ func validateSpec(spec TopicSpec) error {
 		return fmt.Errorf("%w: topic %q needs at least one partition", ErrInvalid, spec.Name)
 	}
 	return nil
+}
+
+// specID is the ID a new topic gets: the spec's, or a new random one.
+func specID(spec TopicSpec) uuid.UUID {
+	if spec.ID != uuid.Nil {
+		return spec.ID
+	}
+	return newTopicID()
 }
 
 // validateLinkName applies the cluster link name rule: 1-200 characters of

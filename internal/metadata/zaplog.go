@@ -6,7 +6,10 @@ package metadata
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -21,6 +24,30 @@ import (
 // the benign warnings below, entries go to lg at debug level instead.
 func newZapLogger(lg *slog.Logger, quiet *atomic.Bool) *zap.Logger {
 	return zap.New(&slogCore{lg: lg, quiet: quiet})
+}
+
+// newServerZapLogger is newZapLogger for the embedded etcd server, whose
+// Fatal and Panic entries must not end the broker: failed is told what
+// went wrong and the goroutine that logged it exits (runtime.Goexit), as
+// zap's hook contract asks.
+func newServerZapLogger(lg *slog.Logger, quiet *atomic.Bool, failed func(error)) *zap.Logger {
+	hook := stopGoroutine{failed: failed}
+	return zap.New(&slogCore{lg: lg, quiet: quiet}, zap.WithFatalHook(hook), zap.WithPanicHook(hook))
+}
+
+type stopGoroutine struct{ failed func(error) }
+
+func (h stopGoroutine) OnWrite(ce *zapcore.CheckedEntry, fields []zapcore.Field) {
+	msg := ce.Message
+	enc := zapcore.NewMapObjectEncoder()
+	for _, f := range fields {
+		f.AddTo(enc)
+	}
+	if e, ok := enc.Fields["error"]; ok {
+		msg = fmt.Sprintf("%s: %v", msg, e)
+	}
+	h.failed(errors.New(msg))
+	runtime.Goexit()
 }
 
 // benignEtcdWarnings are warnings the embedded single-member setup causes by

@@ -279,6 +279,59 @@ func (m *Manager) Reconcile(want []Assignment) error {
 	return errors.Join(errs...)
 }
 
+// Prepare creates the files of partitions that are about to be created,
+// before the metadata names them, so that a disk that cannot hold them (no
+// space, no descriptors) fails the creation while the metadata has no trace
+// of it. Each partition's directory is created and its log opened and
+// closed; Reconcile opens it once the metadata has it. On failure nothing
+// prepared is left. Discard undoes a Prepare whose metadata write failed.
+func (m *Manager) Prepare(as []Assignment) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var done []Assignment
+	for _, a := range as {
+		tp := TP{a.Topic, a.Index}
+		if _, open := m.parts[tp]; open {
+			continue
+		}
+		p, _, err := m.openLocked(a)
+		if err == nil {
+			err = p.close()
+		}
+		if err != nil {
+			m.discardLocked(append(done, a))
+			return err
+		}
+		done = append(done, a)
+	}
+	return nil
+}
+
+// Discard removes the directories Prepare made for as.
+func (m *Manager) Discard(as []Assignment) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.discardLocked(as)
+}
+
+func (m *Manager) discardLocked(as []Assignment) {
+	for _, a := range as {
+		if _, open := m.parts[TP{a.Topic, a.Index}]; open {
+			continue
+		}
+		for _, d := range m.opts.Dirs {
+			path := filepath.Join(d, dirName(a.Topic, a.Index))
+			// Only a directory this incarnation owns, which no metadata
+			// ever named: it holds nothing.
+			if id, err := m.readTopicID(path); err == nil && id == a.TopicID {
+				if err := m.fs.RemoveAll(path); err != nil {
+					m.lg.Warn("removing the files of a partition that was not created", "dir", path, "err", err)
+				}
+			}
+		}
+	}
+}
+
 // openOrOfflineLocked opens a wanted partition, or records it offline.
 func (m *Manager) openOrOfflineLocked(a Assignment) {
 	tp := TP{a.Topic, a.Index}
@@ -397,6 +450,7 @@ func (m *Manager) openLocked(a Assignment) (*Partition, string, error) {
 			return nil, dir, fmt.Errorf("partition %s: %w", name, err)
 		}
 		if err := m.writeTopicID(dir, a.TopicID); err != nil {
+			m.fs.RemoveAll(dir) // just made, and empty: no incarnation owns it
 			return nil, dir, fmt.Errorf("partition %s: %w", name, err)
 		}
 		matches = []string{dir}

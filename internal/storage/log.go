@@ -32,6 +32,7 @@ type Log struct {
 	unflushed     int64     // messages appended since the last fsync
 	lastFlush     time.Time // injected clock
 	recoveryPoint int64     // every offset below it is fsynced
+	startOnDisk   int64     // the start offset the checkpoint file holds
 	dirDirty      bool      // a segment was created since the last directory fsync
 
 	mu     sync.RWMutex
@@ -273,6 +274,9 @@ func (l *Log) flushLocked() error {
 			return l.fail("fsync of the directory", err)
 		}
 		l.dirDirty = false
+	}
+	if err := l.persistStartLocked(); err != nil {
+		return err
 	}
 	l.unflushed = 0
 	l.lastFlush = l.now()

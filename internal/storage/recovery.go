@@ -79,6 +79,7 @@ func (l *Log) load() error {
 			return err
 		}
 	}
+	l.startOnDisk = l.start
 	l.recoveryPoint = min(rp, l.next)
 	if l.recoveryPoint != rp {
 		if err := writeOffsetFile(l.fs, l.dir, recoveryPointFile, l.recoveryPoint); err != nil {

@@ -117,19 +117,19 @@ func (l *Log) rollLocked(now time.Time, cfg Config, reason string) error {
 	return nil
 }
 
-// deleteSegmentsLocked removes the n oldest segments (never all of them),
-// raising the start offset to newStart first (persisted before any file is
-// touched, so a crash cannot resurrect the deleted offsets). The files are
-// renamed to *.deleted and removed after file.delete.delay.ms. reasons has
-// one entry per segment, or one for all. Requires appendMu.
+// deleteSegmentsLocked removes the n oldest segments (never all of them)
+// and raises the start offset to newStart. The files are renamed to
+// *.deleted first, which needs no disk space, so retention frees space even
+// on a full disk; they are removed after file.delete.delay.ms. The start
+// offset is persisted afterwards: until it is, a reopen computes it from
+// the first remaining segment, which is exact whenever the new start is
+// that segment's base (retention). When it is not (DeleteRecords inside a
+// segment) a failure to persist it is returned, and retried by the next
+// call, flush or close. reasons has one entry per segment, or one for all.
+// Requires appendMu.
 func (l *Log) deleteSegmentsLocked(n int, newStart int64, reasons []string) error {
 	if n <= 0 || n >= len(l.segs) {
 		return fmt.Errorf("storage: cannot delete %d of %d segments", n, len(l.segs))
-	}
-	if newStart > l.start {
-		if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, newStart); err != nil {
-			return err
-		}
 	}
 	victims := append([]*segment(nil), l.segs[:n]...)
 	l.mu.Lock()
@@ -140,16 +140,41 @@ func (l *Log) deleteSegmentsLocked(n int, newStart int64, reasons []string) erro
 	cfg := l.cfg
 	l.mu.Unlock()
 
-	var errs []error
-	if epochChanged {
-		errs = append(errs, WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs)))
-	}
 	for i, s := range victims {
 		reason := reasons[min(i, len(reasons)-1)]
 		l.retire(s, reason, msDuration(cfg.FileDeleteDelayMs))
 	}
-	errs = append(errs, SyncDir(l.fs, l.dir))
+	var errs []error
+	if err := SyncDir(l.fs, l.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if err := l.persistStartLocked(); err != nil {
+		if l.start != l.segs[0].base {
+			errs = append(errs, err)
+		} else {
+			l.logger.Warn("storage: the new start offset is not persisted yet; the segment files say it", "start_offset", l.start, "err", err)
+		}
+	}
+	if epochChanged {
+		if err := WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs)); err != nil {
+			// Epochs below the start offset are trimmed at the next open.
+			l.logger.Warn("storage: trimming the leader epoch checkpoint", "err", err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// persistStartLocked writes the start offset if the file is behind it.
+// Requires appendMu.
+func (l *Log) persistStartLocked() error {
+	if l.startOnDisk == l.start {
+		return nil
+	}
+	if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, l.start); err != nil {
+		return err
+	}
+	l.startOnDisk = l.start
+	return nil
 }
 
 // retire renames a segment already removed from the list to *.deleted and
@@ -176,7 +201,7 @@ func (l *Log) SetStartOffset(off int64) error {
 	}
 	defer l.appendMu.Unlock()
 	if off <= l.start {
-		return nil
+		return l.persistStartLocked() // a retry after a failure to persist it
 	}
 	if off >= l.next {
 		if act := l.active(); act.size != 0 || act.base != off {
@@ -208,10 +233,11 @@ func (l *Log) SetStartOffset(off int64) error {
 // setStartLocked persists and publishes a new start offset without deleting
 // segments. Requires appendMu.
 func (l *Log) setStartLocked(off int64) error {
-	if off != l.start {
+	if off != l.startOnDisk {
 		if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, off); err != nil {
 			return err
 		}
+		l.startOnDisk = off
 	}
 	l.mu.Lock()
 	l.start = off

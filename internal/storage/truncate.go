@@ -62,6 +62,7 @@ func (l *Log) TruncateTo(off int64) error {
 		if err := writeOffsetFile(l.fs, l.dir, startOffsetFile, newStart); err != nil {
 			return err
 		}
+		l.startOnDisk = newStart
 	}
 	victims := append([]*segment(nil), l.segs[k+1:]...)
 
@@ -114,6 +115,7 @@ func (l *Log) restartAtLocked(off int64) error {
 		s.remove()
 		return err
 	}
+	l.startOnDisk = off
 	victims := l.segs
 	l.mu.Lock()
 	l.segs = []*segment{s}
