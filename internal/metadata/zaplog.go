@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"maps"
+	"runtime"
 	"slices"
 	"sync/atomic"
 
