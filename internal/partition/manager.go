@@ -96,6 +96,9 @@ type Manager struct {
 	mu      sync.RWMutex
 	parts   map[TP]*Partition
 	offline map[TP]*Offline
+	// prepared are partitions opened by Prepare whose topic is not yet in
+	// the metadata (not served).
+	prepared map[TP]*Partition
 	// swept is set once the log directories were swept for partition
 	// directories no assignment claims (done at the first Reconcile; later
 	// deletions go through parts, so the sweep never needs repeating).
@@ -110,7 +113,19 @@ type Manager struct {
 	dmu      sync.Mutex
 	deletes  []dirDelete // directories renamed *-delete, waiting
 	nDeleted int
+
+	// cleanDirs are the log directories whose clean-shutdown marker was
+	// found at start; a partition in one of them is clean the first time
+	// it is opened (opened records that, under omu).
+	cleanDirs map[string]bool
+	omu       sync.Mutex
+	opened    map[string]bool
 }
+
+// cleanMarker is the clean-shutdown marker of a log directory, written by
+// Close once every partition in it closed cleanly (Kafka keeps one per log
+// directory too). Partitions open while it is absent are recovered.
+const cleanMarker = ".clean-shutdown"
 
 type dirDelete struct {
 	path string
@@ -139,7 +154,8 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	}
 	files := storage.NewFiles(opts.Files)
 	m := &Manager{opts: opts, lg: opts.Logger, files: files, fs: files.FS(),
-		parts: make(map[TP]*Partition), offline: make(map[TP]*Offline), left: map[string]bool{}}
+		parts: make(map[TP]*Partition), offline: make(map[TP]*Offline), prepared: make(map[TP]*Partition), left: map[string]bool{},
+		cleanDirs: map[string]bool{}, opened: map[string]bool{}}
 	for _, d := range opts.Dirs {
 		if err := m.fs.MkdirAll(d, 0o755); err != nil {
 			files.Close()
@@ -149,8 +165,32 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 			files.Close()
 			return nil, err
 		}
+		// The marker goes as the broker starts: from now on its
+		// partitions may change, and a crash must find them unclean.
+		marker := filepath.Join(d, cleanMarker)
+		if _, err := m.fs.Stat(marker); err == nil {
+			if err := m.fs.Remove(marker); err != nil {
+				files.Close()
+				return nil, fmt.Errorf("partition: log directory %s: %w", d, err)
+			}
+			if err := storage.SyncDir(m.fs, d); err != nil {
+				files.Close()
+				return nil, fmt.Errorf("partition: log directory %s: %w", d, err)
+			}
+			m.cleanDirs[d] = true
+		}
 	}
 	return m, nil
+}
+
+// firstOpenClean reports whether the partition directory dir is opened for
+// the first time since a clean shutdown of its log directory.
+func (m *Manager) firstOpenClean(dir string) bool {
+	m.omu.Lock()
+	defer m.omu.Unlock()
+	first := !m.opened[dir]
+	m.opened[dir] = true
+	return first && m.cleanDirs[filepath.Dir(dir)]
 }
 
 // Files are the shared storage resources (for metrics).
@@ -261,6 +301,7 @@ func (m *Manager) Reconcile(want []Assignment) error {
 		}
 	}
 	errs = append(errs, m.sweepLocked(wantSet)...)
+	var toOpen []Assignment
 	for tp, a := range wantSet {
 		if p, ok := m.parts[tp]; ok {
 			if p.Config() != a.Config {
@@ -271,43 +312,133 @@ func (m *Manager) Reconcile(want []Assignment) error {
 			}
 			continue
 		}
+		if p, ok := m.prepared[tp]; ok && p.TopicID == a.TopicID {
+			// Prepared for this incarnation before its metadata was written.
+			delete(m.prepared, tp)
+			p.SetConfig(a.Config)
+			p.SetLeaderEpoch(a.LeaderEpoch)
+			m.parts[tp] = p
+			continue
+		}
 		if o, ok := m.offline[tp]; ok && m.opts.Now().Sub(o.Since) < m.opts.RetryOffline {
 			continue // retried by Run
 		}
-		m.openOrOfflineLocked(a)
+		toOpen = append(toOpen, a)
 	}
+	m.openAllLocked(toOpen)
 	return errors.Join(errs...)
 }
 
-// Prepare creates the files of partitions that are about to be created,
+// openWorkers is how many partitions are opened, recovered or closed at
+// once: their work is mostly waiting for fsyncs, which overlap well.
+const openWorkers = 32
+
+// parallel runs fn(i) for i in [0, n) on up to openWorkers goroutines and
+// returns when all are done.
+func parallel(n int, fn func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(openWorkers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// opened is the outcome of opening one partition.
+type opened struct {
+	p   *Partition
+	dir string
+	err error
+}
+
+// openAllLocked opens partitions in parallel and records each as open or
+// offline. Requires mu: the workers only read the manager's state.
+func (m *Manager) openAllLocked(as []Assignment) []opened {
+	dirs := m.newDirsLocked(as)
+	out := make([]opened, len(as))
+	parallel(len(as), func(i int) {
+		p, dir, err := m.openLocked(as[i], dirs[i])
+		out[i] = opened{p, dir, err}
+	})
+	for i, a := range as {
+		m.recordOpenLocked(a, out[i])
+	}
+	return out
+}
+
+// newDirsLocked chooses, for each assignment, the log directory it is
+// created in if it does not exist yet: the least loaded, counting the
+// ones chosen before it.
+func (m *Manager) newDirsLocked(as []Assignment) []string {
+	count := make(map[string]int)
+	for _, p := range m.parts {
+		count[filepath.Dir(p.log.Dir())]++
+	}
+	out := make([]string, len(as))
+	for i := range as {
+		best := m.opts.Dirs[0]
+		for _, d := range m.opts.Dirs[1:] {
+			if count[d] < count[best] {
+				best = d
+			}
+		}
+		count[best]++
+		out[i] = best
+	}
+	return out
+}
+
+// Prepare creates and opens partitions that are about to be created,
 // before the metadata names them, so that a disk that cannot hold them (no
 // space, no descriptors) fails the creation while the metadata has no trace
-// of it. Each partition's directory is created and its log opened and
-// closed; Reconcile opens it once the metadata has it. On failure nothing
-// prepared is left. Discard undoes a Prepare whose metadata write failed.
+// of it. They are kept open, not yet served, until Reconcile finds them in
+// the metadata. On failure nothing prepared is left. Discard undoes a
+// Prepare whose metadata write failed.
 func (m *Manager) Prepare(as []Assignment) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var done []Assignment
+	var todo []Assignment
 	for _, a := range as {
 		tp := TP{a.Topic, a.Index}
-		if _, open := m.parts[tp]; open {
+		if _, open := m.parts[tp]; !open {
+			todo = append(todo, a)
+		}
+	}
+	dirs := m.newDirsLocked(todo)
+	out := make([]opened, len(todo))
+	parallel(len(todo), func(i int) {
+		p, dir, err := m.openLocked(todo[i], dirs[i])
+		out[i] = opened{p, dir, err}
+	})
+	var errs []error
+	for i, a := range todo {
+		if out[i].err != nil {
+			errs = append(errs, out[i].err)
 			continue
 		}
-		p, _, err := m.openLocked(a)
-		if err == nil {
-			err = p.close()
+		if old, ok := m.prepared[TP{a.Topic, a.Index}]; ok {
+			old.close()
 		}
-		if err != nil {
-			m.discardLocked(append(done, a))
-			return err
-		}
-		done = append(done, a)
+		m.prepared[TP{a.Topic, a.Index}] = out[i].p
+	}
+	if len(errs) > 0 {
+		m.discardLocked(todo)
+		return errors.Join(errs...)
 	}
 	return nil
 }
 
-// Discard removes the directories Prepare made for as.
+// Discard closes and removes what Prepare made for as.
 func (m *Manager) Discard(as []Assignment) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -316,8 +447,13 @@ func (m *Manager) Discard(as []Assignment) {
 
 func (m *Manager) discardLocked(as []Assignment) {
 	for _, a := range as {
-		if _, open := m.parts[TP{a.Topic, a.Index}]; open {
+		tp := TP{a.Topic, a.Index}
+		if _, open := m.parts[tp]; open {
 			continue
+		}
+		if p, ok := m.prepared[tp]; ok && p.TopicID == a.TopicID {
+			p.close()
+			delete(m.prepared, tp)
 		}
 		for _, d := range m.opts.Dirs {
 			path := filepath.Join(d, dirName(a.Topic, a.Index))
@@ -332,25 +468,25 @@ func (m *Manager) discardLocked(as []Assignment) {
 	}
 }
 
-// openOrOfflineLocked opens a wanted partition, or records it offline.
-func (m *Manager) openOrOfflineLocked(a Assignment) {
+// recordOpenLocked records the outcome of opening a wanted partition: open,
+// or offline (logged once per reason).
+func (m *Manager) recordOpenLocked(a Assignment, r opened) {
 	tp := TP{a.Topic, a.Index}
-	p, dir, err := m.openLocked(a)
-	if err == nil {
+	if r.err == nil {
 		if o, was := m.offline[tp]; was {
 			m.lg.Info("partition is online again", "topic", a.Topic, "partition", a.Index, "dir", o.Dir)
 			delete(m.offline, tp)
 		}
-		m.parts[tp] = p
+		m.parts[tp] = r.p
 		return
 	}
-	if o, was := m.offline[tp]; was && o.Err.Error() == err.Error() {
+	if o, was := m.offline[tp]; was && o.Err.Error() == r.err.Error() {
 		o.Since = m.opts.Now()
 		return // still offline for the same reason: logged already
 	}
-	m.offline[tp] = &Offline{Topic: a.Topic, Index: a.Index, Dir: dir, Err: err, Since: m.opts.Now()}
+	m.offline[tp] = &Offline{Topic: a.Topic, Index: a.Index, Dir: r.dir, Err: r.err, Since: m.opts.Now()}
 	m.lg.Error("partition is offline; its files are kept as they are", "topic", a.Topic, "partition", a.Index,
-		"dir", dir, "err", err)
+		"dir", r.dir, "err", r.err)
 }
 
 // sweepLocked handles, once, the directories no open partition owns:
@@ -414,9 +550,10 @@ func (m *Manager) leaveInPlace(path string, err error) {
 		"dir", path, "err", err)
 }
 
-// openLocked opens (or creates) a wanted partition. It returns the
-// directory it tried when it fails.
-func (m *Manager) openLocked(a Assignment) (*Partition, string, error) {
+// openLocked opens a wanted partition, or creates it in newDir. It
+// returns the directory it tried when it fails. It only reads the
+// manager's state (openAllLocked runs it on several goroutines).
+func (m *Manager) openLocked(a Assignment, newDir string) (*Partition, string, error) {
 	name := dirName(a.Topic, a.Index)
 	var matches []string
 	for _, d := range m.opts.Dirs {
@@ -445,7 +582,7 @@ func (m *Manager) openLocked(a Assignment) (*Partition, string, error) {
 	}
 	switch len(matches) {
 	case 0:
-		dir := filepath.Join(m.leastLoadedDirLocked(), name)
+		dir := filepath.Join(newDir, name)
 		if err := m.fs.MkdirAll(dir, 0o755); err != nil {
 			return nil, dir, fmt.Errorf("partition %s: %w", name, err)
 		}
@@ -461,7 +598,8 @@ func (m *Manager) openLocked(a Assignment) (*Partition, string, error) {
 	}
 	dir := matches[0]
 	p, err := open(dir, a.Topic, a.Index, a.TopicID, a.LeaderEpoch, a.Config,
-		storage.Options{Logger: m.lg, Now: m.opts.Now, Files: m.files})
+		storage.Options{Logger: m.lg, Now: m.opts.Now, Files: m.files,
+			SharedShutdownMarker: true, Clean: m.firstOpenClean(dir)})
 	if err != nil {
 		return nil, dir, fmt.Errorf("partition %s: %w", name, err)
 	}
@@ -553,19 +691,6 @@ func (m *Manager) PendingDirDeletes() int {
 	return len(m.deletes)
 }
 
-func (m *Manager) leastLoadedDirLocked() string {
-	count := make(map[string]int)
-	for _, p := range m.parts {
-		count[filepath.Dir(p.log.Dir())]++
-	}
-	best := m.opts.Dirs[0]
-	for _, d := range m.opts.Dirs[1:] {
-		if count[d] < count[best] {
-			best = d
-		}
-	}
-	return best
-}
 
 func (m *Manager) writeTopicID(dir string, id uuid.UUID) error {
 	body := "version: 0\ntopic_id: " + encodeTopicID(id) + "\n"
@@ -664,6 +789,7 @@ func (m *Manager) FlushSealed() {
 func (m *Manager) Heal() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var retry []Assignment
 	for tp, p := range m.parts {
 		ferr := p.log.Failed()
 		if ferr == nil {
@@ -673,13 +799,14 @@ func (m *Manager) Heal() {
 		m.lg.Warn("reopening a failed partition to recover it from its files", "topic", tp.Topic, "partition", tp.Index, "err", ferr)
 		p.close()
 		delete(m.parts, tp)
-		m.openOrOfflineLocked(a)
+		retry = append(retry, a)
 	}
 	for tp := range m.offline {
 		if a, ok := m.lastWant[tp]; ok {
-			m.openOrOfflineLocked(a)
+			retry = append(retry, a)
 		}
 	}
+	m.openAllLocked(retry)
 }
 
 // Close closes every partition, snapshotting producer state, and then the
@@ -687,13 +814,36 @@ func (m *Manager) Heal() {
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var errs []error
-	for tp, p := range m.parts {
-		if err := p.close(); err != nil {
-			errs = append(errs, fmt.Errorf("%s-%d: %w", tp.Topic, tp.Index, err))
-		}
-		delete(m.parts, tp)
+	var all []*Partition
+	for _, p := range m.parts {
+		all = append(all, p)
 	}
+	for _, p := range m.prepared {
+		all = append(all, p)
+	}
+	errs := make([]error, len(all))
+	parallel(len(all), func(i int) {
+		if err := all[i].close(); err != nil {
+			errs[i] = fmt.Errorf("%s-%d: %w", all[i].Topic, all[i].Index, err)
+		}
+	})
+	unclean := map[string]bool{}
+	for i, err := range errs {
+		if err != nil {
+			unclean[filepath.Dir(all[i].log.Dir())] = true
+		}
+	}
+	for _, d := range m.opts.Dirs {
+		if unclean[d] {
+			m.lg.Warn("log directory not marked clean: a partition did not close cleanly and will be recovered at the next start", "dir", d)
+			continue
+		}
+		if err := storage.WriteFileAtomic(m.fs, d, cleanMarker, nil); err != nil {
+			errs = append(errs, fmt.Errorf("partition: marking %s clean: %w", d, err))
+		}
+	}
+	clear(m.parts)
+	clear(m.prepared)
 	m.files.Close()
 	return errors.Join(errs...)
 }

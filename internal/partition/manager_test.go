@@ -159,6 +159,9 @@ func digestTree(t *testing.T, root string) map[string][32]byte {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
+		if rel == cleanMarker {
+			return nil // taken away at every start, by design
+		}
 		out[rel] = sha256.Sum256(b)
 		return nil
 	})

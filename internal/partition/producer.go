@@ -128,7 +128,9 @@ func (ps *producerState) writeSnapshot(fsys storage.FS, dir string, offset int64
 	if err != nil {
 		return err
 	}
-	return storage.WriteFileAtomic(fsys, dir, producerSnapshotFile, b)
+	// A snapshot lost or damaged by a machine crash is rebuilt from the
+	// log, so it needs no fsync.
+	return storage.WriteFileRenamed(fsys, dir, producerSnapshotFile, b)
 }
 
 // loadSnapshot reads and removes the snapshot. ok is false when there is

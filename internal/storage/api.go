@@ -43,6 +43,14 @@ type Options struct {
 	// Files are the resources shared with the broker's other logs; nil
 	// gives the Log its own (with the OS file system), closed with it.
 	Files *Files
+	// SharedShutdownMarker says the owner records clean shutdowns for all
+	// its logs at once (one marker per log directory, as Kafka does): Close
+	// writes no marker of its own and Open trusts Clean instead. Open
+	// still honours a marker of the log's own.
+	SharedShutdownMarker bool
+	// Clean: the owner's marker says this log was closed cleanly and not
+	// opened since.
+	Clean bool
 }
 
 // AppendInfo describes a completed append.

@@ -109,20 +109,13 @@ func (l *Log) Append(batches []byte) (AppendInfo, error) {
 		}
 	}
 
-	// The epoch checkpoint goes to disk before the append is published: if
-	// it cannot, the append is undone. (An epoch in the file past the log
-	// end is trimmed when the log is opened.)
+	// The epoch checkpoint is written by the next flush, before the
+	// recovery point passes these batches (and at close): until then a
+	// crash leaves them to recovery, which reads their epochs from them.
 	epochs := epochCache{entries: l.epochs.clone()}
-	epochChanged := false
 	for _, p := range hs {
 		if epochs.assign(p.h.PartitionLeaderEpoch, p.h.BaseOffset) {
-			epochChanged = true
-		}
-	}
-	if epochChanged {
-		if err := WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(epochs.entries)); err != nil {
-			l.abortAppend(runs)
-			return AppendInfo{}, err
+			l.epochsUnsynced = true
 		}
 	}
 

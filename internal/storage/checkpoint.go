@@ -51,8 +51,10 @@ func readCheckpoint(fsys FS, dir, name string) (lines []string, found bool, err 
 }
 
 func writeOffsetFile(fsys FS, dir, name string, off int64) error {
-	return WriteFileAtomic(fsys, dir, name, checkpointLines(strconv.FormatInt(off, 10)))
+	return WriteFileAtomic(fsys, dir, name, offsetFileData(off))
 }
+
+func offsetFileData(off int64) []byte { return checkpointLines(strconv.FormatInt(off, 10)) }
 
 // readOffsetFile reads a single-offset checkpoint; found is false if absent.
 func readOffsetFile(fsys FS, dir, name string) (off int64, found bool, err error) {

@@ -98,6 +98,30 @@ const maxSmallFile = 64 << 20
 // rename it over the old one, fsync the directory. A crash leaves either the
 // old or the new content (and perhaps a *.tmp file that readers ignore).
 func WriteFileAtomic(fsys FS, dir, name string, data []byte) error {
+	if err := writeFileSynced(fsys, dir, name, data); err != nil {
+		return err
+	}
+	if err := SyncDir(fsys, dir); err != nil {
+		return fmt.Errorf("storage: write %s: sync directory: %w", name, err)
+	}
+	return nil
+}
+
+// writeFileSynced is WriteFileAtomic without the directory fsync: the
+// caller fsyncs the directory once after several files.
+func writeFileSynced(fsys FS, dir, name string, data []byte) error {
+	return writeFileReplacing(fsys, dir, name, data, true)
+}
+
+// WriteFileRenamed replaces dir/name with data by a temp file and a rename,
+// without any fsync: atomic if the process dies, not if the machine does.
+// Only for files that are checked when read and can be rebuilt from other
+// data (a producer state snapshot).
+func WriteFileRenamed(fsys FS, dir, name string, data []byte) error {
+	return writeFileReplacing(fsys, dir, name, data, false)
+}
+
+func writeFileReplacing(fsys FS, dir, name string, data []byte, sync bool) error {
 	final := filepath.Join(dir, name)
 	tmp := final + tmpSuffix
 	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -108,7 +132,7 @@ func WriteFileAtomic(fsys FS, dir, name string, data []byte) error {
 	if err == nil && n != len(data) {
 		err = io.ErrShortWrite
 	}
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -120,9 +144,6 @@ func WriteFileAtomic(fsys FS, dir, name string, data []byte) error {
 	if err != nil {
 		fsys.Remove(tmp)
 		return fmt.Errorf("storage: write %s: %w", name, err)
-	}
-	if err := SyncDir(fsys, dir); err != nil {
-		return fmt.Errorf("storage: write %s: sync directory: %w", name, err)
 	}
 	return nil
 }

@@ -26,6 +26,8 @@ type Log struct {
 	files    *Files
 	fs       FS
 	ownFiles bool // files were made for this log alone and close with it
+	// sharedMarker and cleanHint: Options.SharedShutdownMarker and Clean.
+	sharedMarker, cleanHint bool
 
 	appendMu sync.Mutex
 	// Writer state, guarded by appendMu.
@@ -33,6 +35,9 @@ type Log struct {
 	lastFlush     time.Time // injected clock
 	recoveryPoint int64     // every offset below it is fsynced
 	startOnDisk   int64     // the start offset the checkpoint file holds
+	// epochsUnsynced: appends changed the epoch cache since the checkpoint
+	// was last written (it is written by flushes and Close).
+	epochsUnsynced bool
 	dirDirty      bool      // a segment was created since the last directory fsync
 
 	mu     sync.RWMutex
@@ -53,7 +58,8 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, logger: opts.Logger, now: opts.Now, cfg: cfg, files: opts.Files}
+	l := &Log{dir: dir, logger: opts.Logger, now: opts.Now, cfg: cfg, files: opts.Files,
+		sharedMarker: opts.SharedShutdownMarker, cleanHint: opts.Clean}
 	if l.logger == nil {
 		l.logger = slog.Default()
 	}
@@ -269,14 +275,30 @@ func (l *Log) flushLocked() error {
 			return l.fail(fmt.Sprintf("fsync of segment %d", s.base), err)
 		}
 	}
-	if l.dirDirty {
+	// The start offset and epochs must be durable before the recovery
+	// point moves past what they describe; one directory fsync covers
+	// each step.
+	wrote := false
+	if l.startOnDisk != l.start {
+		if err := writeFileSynced(l.fs, l.dir, startOffsetFile, offsetFileData(l.start)); err != nil {
+			return err
+		}
+		l.startOnDisk, wrote = l.start, true
+	}
+	if l.epochsUnsynced {
+		l.mu.RLock()
+		entries := l.epochs.clone()
+		l.mu.RUnlock()
+		if err := writeFileSynced(l.fs, l.dir, epochFile, encodeEpochs(entries)); err != nil {
+			return err
+		}
+		l.epochsUnsynced, wrote = false, true
+	}
+	if wrote || l.dirDirty {
 		if err := SyncDir(l.fs, l.dir); err != nil {
 			return l.fail("fsync of the directory", err)
 		}
 		l.dirDirty = false
-	}
-	if err := l.persistStartLocked(); err != nil {
-		return err
 	}
 	l.unflushed = 0
 	l.lastFlush = l.now()
@@ -286,6 +308,22 @@ func (l *Log) flushLocked() error {
 		}
 		l.recoveryPoint = next
 	}
+	return nil
+}
+
+// syncEpochsLocked writes the epoch checkpoint if appends changed the
+// cache since. Requires appendMu.
+func (l *Log) syncEpochsLocked() error {
+	if !l.epochsUnsynced {
+		return nil
+	}
+	l.mu.RLock()
+	entries := l.epochs.clone()
+	l.mu.RUnlock()
+	if err := WriteFileAtomic(l.fs, l.dir, epochFile, encodeEpochs(entries)); err != nil {
+		return err
+	}
+	l.epochsUnsynced = false
 	return nil
 }
 
@@ -332,6 +370,9 @@ func (l *Log) FlushSealed() error {
 			return l.fail("fsync of the directory", err)
 		}
 		l.dirDirty = false
+	}
+	if err := l.syncEpochsLocked(); err != nil {
+		return err
 	}
 	// The recovery point may pass every segment before the first one that
 	// still has unsynced writes.
@@ -389,7 +430,7 @@ func (l *Log) Close() error {
 	switch {
 	case failed != nil:
 		err = failed
-	case err == nil:
+	case err == nil && !l.sharedMarker:
 		// Only a log whose data and indexes all reached the disk is clean.
 		err = WriteFileAtomic(l.fs, l.dir, cleanMarkerFile, nil)
 	}

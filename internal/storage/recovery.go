@@ -41,10 +41,11 @@ func (r *loadReport) note(format string, args ...any) {
 // goroutine can see l, so it takes no locks.
 func (l *Log) load() error {
 	rep := &loadReport{}
-	bases, clean, err := l.sweepDir(rep)
+	bases, ownMarker, err := l.sweepDir(rep)
 	if err != nil {
 		return err
 	}
+	clean := ownMarker || (l.sharedMarker && l.cleanHint)
 	start, startFound, rp, epochFound, rebuildEpochs := l.readCheckpoints(rep, len(bases) > 0)
 
 	for _, base := range bases {
@@ -101,13 +102,15 @@ func (l *Log) load() error {
 		}
 	}
 
-	if clean {
+	if ownMarker {
 		if err := l.fs.Remove(filepath.Join(l.dir, cleanMarkerFile)); err != nil {
 			return err
 		}
 	}
-	if err := SyncDir(l.fs, l.dir); err != nil {
-		return err
+	if ownMarker || !l.sharedMarker {
+		if err := SyncDir(l.fs, l.dir); err != nil {
+			return err
+		}
 	}
 	if len(rep.did) > 0 {
 		l.logger.Info("storage: recovered log", "start_offset", l.start, "next_offset", l.next,
