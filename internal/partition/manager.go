@@ -691,7 +691,6 @@ func (m *Manager) PendingDirDeletes() int {
 	return len(m.deletes)
 }
 
-
 func (m *Manager) writeTopicID(dir string, id uuid.UUID) error {
 	body := "version: 0\ntopic_id: " + encodeTopicID(id) + "\n"
 	return storage.WriteFileAtomic(m.fs, dir, metaFile, []byte(body))

@@ -38,7 +38,7 @@ type Log struct {
 	// epochsUnsynced: appends changed the epoch cache since the checkpoint
 	// was last written (it is written by flushes and Close).
 	epochsUnsynced bool
-	dirDirty      bool      // a segment was created since the last directory fsync
+	dirDirty       bool // a segment was created since the last directory fsync
 
 	mu     sync.RWMutex
 	cfg    Config
