@@ -127,7 +127,19 @@
 // only the host part of a peer URL, which is empty: on Linux the kernel gives
 // the peer listener an anonymous abstract socket, no file and no port. A
 // single member never dials its peers, so nothing needs to reach it. etcd's WAL makes the store survive kill -9; start-up takes
-// a few hundred milliseconds. etcd's own logging reaches the store's logger
+// a few hundred milliseconds.
+//
+// etcd ends its process when a write to its WAL or database fails (no
+// space, an I/O error, no descriptors). The embedded store therefore
+// refuses writes before that can happen: while the file system of its
+// directory has less than EmbeddedConfig.MinFreeBytes free
+// (metadata.min.free.bytes, 128 MiB by default: etcd allocates its WAL in
+// 64 MiB files), writes fail with ErrUnavailable saying so, removals only
+// below a quarter of it, and OpenEmbedded refuses to start; writes resume by
+// themselves once space returns. Should etcd hit such an error anyway, its
+// Fatal and Panic log entries stop only the goroutine that logged them: the
+// store then refuses every write (ErrUnavailable, "restart the broker"),
+// cancels those in flight, and keeps answering reads from its snapshot. etcd's own logging reaches the store's logger
 // only at warning level and above; benign warnings of this setup and the
 // noise of shutting down go to debug level.
 package metadata

@@ -22,10 +22,43 @@
 // state for is accepted at any sequence (its state may have expired).
 //
 // Producer state survives restarts: Close writes a snapshot next to the log
-// (producer-state.json, with the log end offset it describes); Open loads it
+// (producer-state.json, with the log end offset it describes; written
+// without fsync, since a lost or damaged one is only slower); Open loads it
 // and replays batch headers after that offset, or replays the whole log when
 // there is no usable snapshot (after a crash). The snapshot is removed once
 // loaded so that it can never describe a log that was later truncated.
+//
+// # Directories, and deleting only on purpose
+//
+// The Manager keeps one directory per partition, "<topic>-<partition>" in
+// one of the log directories, holding the log and partition.metadata (the
+// topic ID, Kafka's format, written atomically). Each log directory holds
+// meta.properties (cluster.id and node.id, Kafka's format): a log directory
+// of another cluster or node, or whose file is unreadable, stops the broker
+// with a message, because a foreign or freshly created metadata store would
+// otherwise name none of its topics and have them all deleted. Each log
+// directory also holds one .clean-shutdown marker, written by Close when
+// every partition in it closed cleanly and removed at start.
+//
+// A directory is deleted only when the metadata says its incarnation is
+// gone from this broker (its topic was deleted, or recreated with another
+// ID, or it is not assigned here), and then by renaming it to
+// "<topic>-<partition>.<topic id>-delete" and removing it after the topic's
+// file.delete.delay.ms (at start: log.segment.delete.delay.ms) — Kafka's
+// scheme. A directory whose partition.metadata cannot be read, or whose log
+// cannot be opened (ErrDamaged, an I/O error), is never deleted: an
+// assigned one is offline (logged at ERROR, reported by Offline and the
+// strait_partition_offline metric, retried every RetryOffline, so a repair
+// brings it back without a restart), an unassigned one is left in place and
+// logged. A partition whose log failed at run time (an fsync error) is
+// closed and reopened by Heal, which recovers it from its files.
+//
+// New partitions are prepared before the metadata names them (Prepare):
+// their directory and log are created and kept open, unserved, so that a
+// disk that cannot hold them fails the creation with nothing in the
+// metadata; Discard removes them if the metadata write fails, and Reconcile
+// adopts them once it succeeds. Opening, preparing and closing run on up to
+// 32 goroutines at once (the work is mostly waiting for fsyncs).
 //
 // # Concurrency
 //

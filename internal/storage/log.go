@@ -15,7 +15,7 @@ import (
 // for concurrent use; appends, truncation and retention are serialised inside.
 //
 // Lock order: appendMu, then mu. Every mutation (Append, TruncateTo,
-// SetStartOffset, EnforceRetention, Flush, Close, Delete) holds appendMu
+// SetStartOffset, EnforceRetention, Flush, Close, CloseAndRename) holds appendMu
 // for its whole duration, file I/O included, and takes mu only to publish.
 // Readers take mu.RLock just long enough to snapshot what they need and do
 // their file I/O without any lock.
