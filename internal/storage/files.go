@@ -199,9 +199,11 @@ func (f *Files) closed(s *segment, files, maps int, empty bool) {
 }
 
 // evictLocked releases the least recently used releasable segment other
-// than keep. Requires f.mu.
+// than keep; when only segments with unsynced writes are left, it fsyncs
+// the least recently used of them first. Requires f.mu.
 func (f *Files) evictLocked(keep *segment) bool {
 	tried := map[*segment]bool{keep: true}
+	var dirty []*segment
 	for {
 		var victim *segment
 		oldest := int64(math.MaxInt64)
@@ -214,13 +216,46 @@ func (f *Files) evictLocked(keep *segment) bool {
 			}
 		}
 		if victim == nil {
-			return false
+			break
 		}
 		if f.releaseLocked(victim) {
 			return true
 		}
 		tried[victim] = true
+		dirty = append(dirty, victim)
 	}
+	for _, s := range dirty {
+		if f.syncAndReleaseLocked(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// syncAndReleaseLocked fsyncs an unpinned segment with unsynced writes and
+// releases it (descriptors stay bounded when more partitions are written
+// than the bound allows; the fsync happens while its descriptor is open,
+// so a write-back error is reported to it). A failed fsync keeps it open:
+// its log notices at its next flush. Requires f.mu.
+func (f *Files) syncAndReleaseLocked(s *segment) bool {
+	r := &s.res
+	if !r.mu.TryLock() {
+		return false
+	}
+	defer r.mu.Unlock()
+	if r.pins > 0 || r.f == nil || !r.dirty {
+		return false
+	}
+	if err := r.f.Sync(); err != nil {
+		return false
+	}
+	r.dirty = false
+	files, maps := r.closeLocked(f.lg, s.base)
+	f.nFiles -= files
+	f.nMapped -= maps
+	delete(f.open, s)
+	r.listed = false
+	return true
 }
 
 // schedule queues a segment that is already out of its log and renamed to

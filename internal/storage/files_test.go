@@ -246,3 +246,29 @@ func TestStorageDamagedFlushedSegmentChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageFilesBoundHoldsWhenAllAreWritten: more logs written (their
+// active segments with unsynced writes) than the bound allows still keep
+// no more than the bound open: the least recently used are fsynced, then
+// closed, and every batch stays readable.
+func TestStorageFilesBoundHoldsWhenAllAreWritten(t *testing.T) {
+	files := NewFiles(FilesConfig{MaxOpen: 4, IdleTimeout: time.Hour})
+	t.Cleanup(files.Close)
+	cfg := testConfig()
+	var hs []*harness
+	var all [][]meta
+	for i := 0; i < 10; i++ {
+		h := sharedHarness(t, cfg, files)
+		all = append(all, h.fill(3, h.clock.Now().UnixMilli(), 1))
+		hs = append(hs, h)
+		if st := files.Stats(); st.OpenFiles > 4 {
+			t.Fatalf("after writing %d logs: %d files open, bound 4", i+1, st.OpenFiles)
+		}
+	}
+	for i, h := range hs {
+		checkReads(t, h.l, all[i])
+	}
+	if n := openFDs(t, filepath.Dir(filepath.Dir(hs[0].dir))); n > 8 {
+		t.Fatalf("%d descriptors open", n)
+	}
+}
