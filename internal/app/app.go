@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -100,20 +101,24 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 		}
 		a.meta = store
 	}
+	meta := a.meta
 	a.mgr, err = partition.NewManager(partition.ManagerOptions{
-		Dirs:               cfg.LogDirs,
-		Logger:             lg,
-		RetentionCheck:     time.Duration(cfg.RetentionCheckMs) * time.Millisecond,
-		FlushCheck:         time.Duration(cfg.FlushSchedulerMs) * time.Millisecond,
-		Files:              storage.FilesConfig{FS: fsys, MaxOpen: openFileBudget(lg)},
-		ClusterID:          a.meta.ClusterID(),
+		Dirs:           cfg.LogDirs,
+		Logger:         lg,
+		RetentionCheck: time.Duration(cfg.RetentionCheckMs) * time.Millisecond,
+		FlushCheck:     time.Duration(cfg.FlushSchedulerMs) * time.Millisecond,
+		Files:          storage.FilesConfig{FS: fsys, MaxOpen: openFileBudget(lg)},
+		ClusterID:      a.meta.ClusterID(),
+		TopicKnown: func(id uuid.UUID) bool {
+			_, ok := meta.TopicByID(id)
+			return ok
+		},
 		NodeID:             cfg.NodeID,
 		DefaultDeleteDelay: time.Duration(cfg.SegmentDeleteDelayMs) * time.Millisecond,
 	})
 	if err != nil {
 		return nil, err
 	}
-	meta := a.meta
 	a.groups = group.New(group.Options{
 		Config: group.ConfigFromBroker(cfg), Partitions: a.mgr, Logger: lg,
 		Topics: func(topic string) (int32, bool) {

@@ -14,6 +14,7 @@ type partitionCollector struct {
 	start, end, size, segments *prometheus.Desc
 	offline, offlineCount      *prometheus.Desc
 	openFiles, mapped, pending *prometheus.Desc
+	strays                     *prometheus.Desc
 }
 
 func newPartitionCollector(mgr *partition.Manager) *partitionCollector {
@@ -30,6 +31,8 @@ func newPartitionCollector(mgr *partition.Manager) *partitionCollector {
 		openFiles:    prometheus.NewDesc("strait_log_open_files", "Segment files held open by the logs.", nil, nil),
 		mapped:       prometheus.NewDesc("strait_log_mapped_indexes", "Index files of sealed segments held in memory.", nil, nil),
 		pending:      prometheus.NewDesc("strait_log_pending_deletes", "Deleted segments and partition directories waiting for file.delete.delay.ms.", nil, nil),
+		strays: prometheus.NewDesc("strait_log_stray_directories",
+			"Partition directories of topic incarnations the metadata did not know at start, kept aside (*-stray).", nil, nil),
 	}
 }
 
@@ -43,6 +46,7 @@ func (c *partitionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.openFiles
 	ch <- c.mapped
 	ch <- c.pending
+	ch <- c.strays
 }
 
 func (c *partitionCollector) Collect(ch chan<- prometheus.Metric) {
@@ -63,4 +67,5 @@ func (c *partitionCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.openFiles, prometheus.GaugeValue, float64(st.OpenFiles))
 	ch <- prometheus.MustNewConstMetric(c.mapped, prometheus.GaugeValue, float64(st.MappedIndexes))
 	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(st.PendingDeletes+c.mgr.PendingDirDeletes()))
+	ch <- prometheus.MustNewConstMetric(c.strays, prometheus.GaugeValue, float64(len(c.mgr.Strays())))
 }

@@ -41,11 +41,15 @@
 // every partition in it closed cleanly and removed at start.
 //
 // A directory is deleted only when the metadata says its incarnation is
-// gone from this broker (its topic was deleted, or recreated with another
-// ID, or it is not assigned here), and then by renaming it to
-// "<topic>-<partition>.<topic id>-delete" and removing it after the topic's
-// file.delete.delay.ms (at start: log.segment.delete.delay.ms) — Kafka's
-// scheme. A directory whose partition.metadata cannot be read, or whose log
+// gone from this broker — the broker saw its topic deleted, or the metadata
+// has the topic but does not assign that partition here — and then by
+// renaming it to "<topic>-<partition>.<topic id>-delete" and removing it
+// after the topic's file.delete.delay.ms (at start:
+// log.segment.delete.delay.ms), Kafka's scheme. A directory found at start
+// whose incarnation the metadata does not know at all (deleted while the
+// broker was down, or a damaged or replaced metadata store: absence proves
+// nothing) is renamed "...-stray" and kept, as Kafka keeps stray logs; the
+// strait_log_stray_directories metric counts them. A directory whose partition.metadata cannot be read, or whose log
 // cannot be opened (ErrDamaged, an I/O error), is never deleted: an
 // assigned one is offline (logged at ERROR, reported by Offline and the
 // strait_partition_offline metric, retried every RetryOffline, so a repair

@@ -27,6 +27,13 @@ const metaFile = "partition.metadata"
 // after file.delete.delay.ms.
 const deleteDirSuffix = "-delete"
 
+// strayDirSuffix ends the name of a partition directory whose topic
+// incarnation the metadata does not know at start: "<topic>-<partition>.
+// <topic id, hex>-stray". It is kept, never removed automatically, as
+// Kafka keeps stray logs: absence from the metadata is not proof of a
+// deletion (the metadata store may have been damaged or replaced).
+const strayDirSuffix = "-stray"
+
 // TP names a partition.
 type TP struct {
 	Topic string
@@ -64,6 +71,11 @@ type ManagerOptions struct {
 	// DefaultDeleteDelay is how long a partition directory found marked
 	// for deletion at start waits before it is removed (default 60 s).
 	DefaultDeleteDelay time.Duration
+	// TopicKnown reports whether the metadata has a topic with this ID
+	// (whether or not this broker stores it). A directory of a known topic
+	// that is not assigned here is deleted; one of an unknown topic is set
+	// aside as stray. nil treats every ID as unknown.
+	TopicKnown func(uuid.UUID) bool
 }
 
 // Offline describes a partition this broker should hold but cannot serve:
@@ -113,6 +125,7 @@ type Manager struct {
 	dmu      sync.Mutex
 	deletes  []dirDelete // directories renamed *-delete, waiting
 	nDeleted int
+	strays   map[string]bool
 
 	// cleanDirs are the log directories whose clean-shutdown marker was
 	// found at start; a partition in one of them is clean the first time
@@ -155,7 +168,7 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	files := storage.NewFiles(opts.Files)
 	m := &Manager{opts: opts, lg: opts.Logger, files: files, fs: files.FS(),
 		parts: make(map[TP]*Partition), offline: make(map[TP]*Offline), prepared: make(map[TP]*Partition), left: map[string]bool{},
-		cleanDirs: map[string]bool{}, opened: map[string]bool{}}
+		cleanDirs: map[string]bool{}, opened: map[string]bool{}, strays: map[string]bool{}}
 	for _, d := range opts.Dirs {
 		if err := m.fs.MkdirAll(d, 0o755); err != nil {
 			files.Close()
@@ -490,9 +503,10 @@ func (m *Manager) recordOpenLocked(a Assignment, r opened) {
 }
 
 // sweepLocked handles, once, the directories no open partition owns:
-// leftovers of deletions are scheduled, directories of incarnations that are
-// gone are deleted, and directories whose incarnation cannot be read are
-// left alone.
+// leftovers of deletions are scheduled, directories of known topics not
+// assigned here are deleted, those of incarnations the metadata does not
+// know are set aside as stray, and those whose incarnation cannot be read
+// are left alone.
 func (m *Manager) sweepLocked(want map[TP]Assignment) []error {
 	if m.swept {
 		return nil
@@ -514,6 +528,10 @@ func (m *Manager) sweepLocked(want map[TP]Assignment) []error {
 				m.scheduleDirDelete(path, m.opts.DefaultDeleteDelay)
 				continue
 			}
+			if strings.HasSuffix(e.Name(), strayDirSuffix) {
+				m.countStray(path)
+				continue
+			}
 			topic, idx, ok := parseDirName(e.Name())
 			if !ok {
 				continue
@@ -532,8 +550,7 @@ func (m *Manager) sweepLocked(want map[TP]Assignment) []error {
 			if a, wanted := want[tp]; wanted && a.TopicID == id {
 				continue
 			}
-			m.lg.Info("deleting partition directory of a topic incarnation that is gone", "dir", path, "topic_id", id)
-			if err := m.renameForDelete(path, id, m.opts.DefaultDeleteDelay); err != nil {
+			if err := m.retireDir(path, id, m.opts.DefaultDeleteDelay); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -570,10 +587,8 @@ func (m *Manager) openLocked(a Assignment, newDir string) (*Partition, string, e
 				err, "version: 0\ntopic_id: "+encodeTopicID(a.TopicID)+"\n", filepath.Join(path, metaFile))
 		}
 		if id != a.TopicID {
-			// Another incarnation's data must never become this topic's;
-			// that incarnation is gone from the metadata.
-			m.lg.Info("deleting partition directory of another topic incarnation", "dir", path, "topic_id", id)
-			if err := m.renameForDelete(path, id, msDelay(a.Config.Storage.FileDeleteDelayMs)); err != nil {
+			// Another incarnation's data must never become this topic's.
+			if err := m.retireDir(path, id, msDelay(a.Config.Storage.FileDeleteDelayMs)); err != nil {
 				return nil, path, err
 			}
 			continue
@@ -630,6 +645,47 @@ func (m *Manager) deletePartition(p *Partition) error {
 
 func deleteName(dir string, id uuid.UUID) string {
 	return dir + "." + strings.ReplaceAll(id.String(), "-", "") + deleteDirSuffix
+}
+
+// retireDir takes a partition directory that is not open out of the way:
+// deleted (after delay) when the metadata knows its topic but does not
+// assign that partition here, set aside as stray when the metadata does not
+// know its incarnation at all.
+func (m *Manager) retireDir(path string, id uuid.UUID, delay time.Duration) error {
+	if m.opts.TopicKnown != nil && m.opts.TopicKnown(id) {
+		m.lg.Info("deleting partition directory not assigned to this broker", "dir", path, "topic_id", id)
+		return m.renameForDelete(path, id, delay)
+	}
+	dest := path + "." + strings.ReplaceAll(id.String(), "-", "") + strayDirSuffix
+	if err := m.fs.Rename(path, dest); err != nil {
+		return fmt.Errorf("partition: setting aside %s: %w", path, err)
+	}
+	if err := storage.SyncDir(m.fs, filepath.Dir(path)); err != nil {
+		return fmt.Errorf("partition: setting aside %s: %w", path, err)
+	}
+	m.lg.Warn("partition directory of a topic incarnation the metadata does not know set aside as stray; it is kept, remove it once it is not needed",
+		"dir", path, "kept_in", dest, "topic_id", id)
+	m.countStray(dest)
+	return nil
+}
+
+// countStray records a stray directory (reported by Strays).
+func (m *Manager) countStray(path string) {
+	m.dmu.Lock()
+	defer m.dmu.Unlock()
+	m.strays[path] = true
+}
+
+// Strays lists the stray partition directories found or made.
+func (m *Manager) Strays() []string {
+	m.dmu.Lock()
+	defer m.dmu.Unlock()
+	out := make([]string, 0, len(m.strays))
+	for p := range m.strays {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // renameForDelete renames a directory not open as a partition for deletion.

@@ -48,6 +48,7 @@ type mgrHarness struct {
 	lmu   sync.Mutex
 	m     *Manager
 	fs    storage.FS
+	known func(uuid.UUID) bool
 }
 
 func (h *mgrHarness) Write(p []byte) (int, error) {
@@ -76,7 +77,7 @@ func (h *mgrHarness) options() ManagerOptions {
 	return ManagerOptions{
 		Dirs: []string{h.dir}, Logger: slog.New(slog.NewTextHandler(h, nil)), Now: h.clock.Now,
 		ClusterID: "cluster-A", NodeID: 1, DefaultDeleteDelay: time.Minute,
-		Files: storage.FilesConfig{FS: h.fs},
+		Files: storage.FilesConfig{FS: h.fs}, TopicKnown: h.known,
 	}
 }
 
@@ -285,19 +286,24 @@ func TestPartitionUnclaimedUnreadableDirIsLeft(t *testing.T) {
 	}
 }
 
-// TestPartitionDeleteByRenameAndDelay: a partition whose topic is deleted,
-// a directory of a deleted incarnation found at start, and the directory of
-// a recreated topic's old incarnation are each renamed *-delete and removed
-// only after the delay; the new incarnation starts empty.
+// TestPartitionDeleteByRenameAndDelay: a partition whose topic is deleted
+// while the broker runs, and a directory of a topic the metadata still
+// knows but no longer assigns here, are renamed *-delete and removed only
+// after the delay. Directories of incarnations the metadata does not know
+// at start (deleted while the broker was down, or a lost metadata store)
+// are set aside as stray and kept; a recreated topic starts empty.
 func TestPartitionDeleteByRenameAndDelay(t *testing.T) {
 	h := newMgrHarness(t)
+	idA, idB, idGone, idMoved := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	known := map[uuid.UUID]bool{}
+	var kmu sync.Mutex
+	h.known = func(id uuid.UUID) bool { kmu.Lock(); defer kmu.Unlock(); return known[id] }
 	h.start()
-	idA, idB, idGone := uuid.New(), uuid.New(), uuid.New()
-	all := []Assignment{assignment("a", idA, 0), assignment("b", idB, 0), assignment("gone", idGone, 0)}
+	all := []Assignment{assignment("a", idA, 0), assignment("b", idB, 0), assignment("gone", idGone, 0), assignment("moved", idMoved, 0)}
 	if err := h.m.Reconcile(all); err != nil {
 		t.Fatal(err)
 	}
-	for _, tp := range []string{"a", "b", "gone"} {
+	for _, tp := range []string{"a", "b", "gone", "moved"} {
 		fillPartition(t, h.m.Get(tp, 0), 3)
 	}
 	// "a" is deleted while the broker runs.
@@ -305,32 +311,46 @@ func TestPartitionDeleteByRenameAndDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.stop()
-	// While it was down, "gone" was deleted and "b" recreated.
+	// While it was down, "gone" was deleted, "b" recreated, and "moved"
+	// assigned to another broker (its topic still exists).
 	idB2 := uuid.New()
+	kmu.Lock()
+	known[idB2], known[idMoved] = true, true
+	kmu.Unlock()
 	h.start()
 	if err := h.m.Reconcile([]Assignment{assignment("b", idB2, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"a-0", "b-0", "gone-0"} {
-		if _, err := os.Stat(filepath.Join(h.dir, name, metaFile)); name != "b-0" && err == nil {
-			t.Fatalf("%s is still a partition directory", name)
-		}
+	glob := func(suffix string) []string {
+		out, _ := filepath.Glob(filepath.Join(h.dir, "*"+suffix))
+		return out
 	}
-	pending, _ := filepath.Glob(filepath.Join(h.dir, "*"+deleteDirSuffix))
-	if len(pending) != 3 {
-		t.Fatalf("directories waiting for deletion: %v, want 3", pending)
+	if got := glob(deleteDirSuffix); len(got) != 2 {
+		t.Fatalf("directories waiting for deletion: %v, want a's and moved's", got)
+	}
+	strays := glob(strayDirSuffix)
+	if len(strays) != 2 || len(h.m.Strays()) != 2 {
+		t.Fatalf("stray directories: %v (reported %v), want gone's and the old b's", strays, h.m.Strays())
 	}
 	if p := h.m.Get("b", 0); p == nil || p.TopicID != idB2 || p.Log().NextOffset() != 0 {
 		t.Fatalf("the new incarnation of b is not a new, empty partition")
 	}
 	h.m.removeDueDirs()
-	if left, _ := filepath.Glob(filepath.Join(h.dir, "*"+deleteDirSuffix)); len(left) != 3 {
+	if left := glob(deleteDirSuffix); len(left) != 2 {
 		t.Fatalf("removed before the delay: %v left", left)
 	}
 	h.clock.advance(2 * time.Minute)
 	h.m.removeDueDirs()
-	if left, _ := filepath.Glob(filepath.Join(h.dir, "*"+deleteDirSuffix)); len(left) != 0 {
+	if left := glob(deleteDirSuffix); len(left) != 0 {
 		t.Fatalf("not removed after the delay: %v", left)
+	}
+	if got := glob(strayDirSuffix); len(got) != 2 {
+		t.Fatalf("stray directories removed: %v left", got)
+	}
+	for _, d := range strays {
+		if _, err := os.Stat(filepath.Join(d, "00000000000000000000.log")); err != nil {
+			t.Fatalf("stray %s lost its data: %v", d, err)
+		}
 	}
 }
 
