@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg *config.Broker, lg *slog.Logger, opts ...Opt
 			store, err = metadata.OpenEmbedded(ctx, metadata.EmbeddedConfig{Dir: cfg.MetadataLogDir, Logger: lg, MinFreeBytes: minFree})
 		}
 		if err != nil {
-			return nil, fmt.Errorf("metadata: %w", err)
+			return nil, err // metadata errors name their package
 		}
 		a.meta = store
 	}

@@ -94,9 +94,6 @@ func openEmbeddedWithHook(ctx context.Context, cfg EmbeddedConfig, failed *func(
 	if err := guard.check(false); err != nil {
 		return nil, fmt.Errorf("metadata: not starting the embedded etcd: %w", err)
 	}
-	if failed != nil {
-		*failed = guard.fail
-	}
 	unlock, err := lockFile(filepath.Join(dir, "lock"))
 	if err != nil {
 		return nil, err
@@ -151,22 +148,28 @@ func openEmbeddedWithHook(ctx context.Context, cfg EmbeddedConfig, failed *func(
 	ecfg.WarningApplyDuration = time.Second
 	ecfg.WarningUnaryRequestDuration = time.Second
 	ecfg.LogLevel = "warn"
-	// etcd ends the process on a failed WAL or database write (zap Fatal)
-	// and on some inconsistencies (zap Panic). Here such a failure stops
-	// only the etcd goroutine that hit it: the broker keeps serving its
-	// partitions and refuses metadata changes, saying why.
-	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newServerZapLogger(lg.With("component", "etcd"), quiet, guard.fail))
-
-	es.etcd, err = embed.StartEtcd(ecfg)
-	if err != nil {
-		return nil, fmt.Errorf("metadata: starting embedded etcd in %s: %w", dir, err)
+	es.etcd, guard, err = startServer(ctx, ecfg, lg, quiet, guard)
+	if err != nil && rebuildableDB(ecfg.Dir) {
+		// The WAL holds the whole history (no snapshot was ever taken), so
+		// a database etcd cannot open is rebuilt from it; the old file is
+		// kept aside.
+		db := filepath.Join(ecfg.Dir, "member", "snap", "db")
+		aside := fmt.Sprintf("%s.%d.damaged", db, time.Now().UnixMilli())
+		if rerr := os.Rename(db, aside); rerr == nil {
+			lg.Warn("metadata: the embedded etcd did not start; rebuilding its database from its WAL", "err", err, "kept_in", aside)
+			es.etcd, guard, err = startServer(ctx, ecfg, lg, quiet, guard.fresh())
+			if err != nil {
+				os.Rename(aside, db) // as it was
+			}
+		}
 	}
-	select {
-	case <-es.etcd.Server.ReadyNotify():
-	case err = <-es.etcd.Err():
-		return nil, fmt.Errorf("metadata: embedded etcd in %s: %w", dir, err)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("metadata: embedded etcd in %s not ready: %w", dir, ctx.Err())
+	if err != nil {
+		return nil, fmt.Errorf("metadata: the embedded etcd in %s did not start: %w. Its files may be damaged; "+
+			"the partitions in the log directories are untouched. Restore %s from a backup, or point metadata.endpoints at the cluster's etcd",
+			dir, err, ecfg.Dir)
+	}
+	if failed != nil {
+		*failed = guard.fail
 	}
 
 	endpoint := "unix://" + clientSock
@@ -197,4 +200,77 @@ func (s *Etcd) monitor(es *embeddedServer) {
 		}
 	case <-s.ctx.Done():
 	}
+}
+
+// startTimeout bounds how long the embedded etcd may take to become ready:
+// a healthy one takes well under a second, a damaged one may never be.
+const startTimeout = time.Minute
+
+// startServer starts the embedded etcd and waits until it is ready. etcd
+// ends the process on a failed WAL or database write (zap Fatal) and on some
+// inconsistencies (zap Panic); its logger here stops only the goroutine that
+// logged such an entry and tells guard, so a failure at run time leaves the
+// broker serving with metadata changes refused, and one while starting (a
+// panic too) is an error instead of a crash or a hang.
+func startServer(ctx context.Context, ecfg *embed.Config, lg *slog.Logger, quiet *atomic.Bool, guard *spaceGuard) (*embed.Etcd, *spaceGuard, error) {
+	ecfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(newServerZapLogger(lg.With("component", "etcd"), quiet, guard.fail))
+	type started struct {
+		e   *embed.Etcd
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- started{err: fmt.Errorf("etcd panicked: %v", r)}
+			}
+		}()
+		e, err := embed.StartEtcd(ecfg)
+		ch <- started{e, err}
+	}()
+	timer := time.NewTimer(startTimeout)
+	defer timer.Stop()
+	var e *embed.Etcd
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, guard, r.err
+		}
+		e = r.e
+	case <-guard.stopped.Done():
+		return nil, guard, guard.cause()
+	case <-timer.C:
+		return nil, guard, fmt.Errorf("not ready after %v", startTimeout)
+	case <-ctx.Done():
+		return nil, guard, fmt.Errorf("not ready: %w", ctx.Err())
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+		return e, guard, nil
+	case err := <-e.Err():
+		go e.Close()
+		return nil, guard, err
+	case <-guard.stopped.Done():
+		return nil, guard, guard.cause()
+	case <-timer.C:
+		go e.Close()
+		return nil, guard, fmt.Errorf("not ready after %v", startTimeout)
+	case <-ctx.Done():
+		go e.Close()
+		return nil, guard, fmt.Errorf("not ready: %w", ctx.Err())
+	}
+}
+
+// rebuildableDB reports whether etcd can rebuild its database from its WAL
+// alone: no snapshot was ever taken and the WAL starts at index 0.
+func rebuildableDB(dataDir string) bool {
+	snaps, _ := filepath.Glob(filepath.Join(dataDir, "member", "snap", "*.snap"))
+	if len(snaps) > 0 {
+		return false
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "member", "snap", "db")); err != nil {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dataDir, "member", "wal", "0000000000000000-0000000000000000.wal"))
+	return err == nil
 }

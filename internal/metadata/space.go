@@ -56,6 +56,21 @@ func (g *spaceGuard) check(deletes bool) error {
 	return nil
 }
 
+// fresh is a guard with the same settings and no failure (a restart).
+func (g *spaceGuard) fresh() *spaceGuard {
+	n := newSpaceGuard(g.dir)
+	n.minFree, n.freeFunc = g.minFree, g.freeFunc
+	return n
+}
+
+// cause is the failure recorded by fail.
+func (g *spaceGuard) cause() error {
+	if p := g.failed.Load(); p != nil {
+		return *p
+	}
+	return errors.New("stopped")
+}
+
 // fail records that the embedded etcd stopped after err.
 func (g *spaceGuard) fail(err error) {
 	if err == nil {
