@@ -246,7 +246,7 @@ func (a *App) Run(ctx context.Context) error {
 		Links: a.links, KafkaAddr: a.KafkaAddrs[0], Logger: a.lg.With("component", "rest"),
 	})
 	defer restSrv.Close()
-	a.httpSrv = &http.Server{Handler: restSrv, ReadHeaderTimeout: 10 * time.Second}
+	a.httpSrv = restSrv.HTTPServer()
 
 	var wg sync.WaitGroup
 	errs := make(chan error, len(a.kafkaLns)+len(a.httpLns)+1)

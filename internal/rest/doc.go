@@ -51,6 +51,29 @@
 // turns a dry run into a change; GET ignores unknown parameters, as
 // Confluent's API does.
 //
+// # Limits
+//
+// Options.Limits bounds requests (zero fields take the Default constants).
+// ServeHTTP reads every request body whole before routing, within
+// BodyTimeout and up to MaxBodyBytes, and hands the route a copy in memory,
+// so one check covers every route, those that ignore bodies included. A
+// body over the limit is 413, one that stalls 408, one that breaks off 400,
+// and each closes the connection. A declared Content-Length over the limit
+// is refused before reading, so a client waiting on 100 Continue never gets
+// it. After a 413 the rest of the body is read and discarded through
+// io.Discard for up to DiscardTimeout: closing with unread data would make
+// the kernel send a reset, and a client that writes its whole body before
+// reading would lose the 413 with it. The refusal enables full duplex
+// first: Go's server then allows reading the body after the answer has
+// gone out, and does not read it itself before.
+//
+// The write deadline (WriteTimeout) is armed when a response starts, not
+// when the request arrives, so that a handler waiting on a remote cluster
+// is not cut short. http.Server's own ReadTimeout and WriteTimeout stay
+// zero for the same reason: they run from the end of the headers, and an
+// expired read deadline cancels the request's context. HTTPServer builds
+// the http.Server with the header, idle and header-size limits.
+//
 // # Topics
 //
 // The topic endpoints speak the Kafka protocol to the broker's own listener

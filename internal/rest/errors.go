@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -50,7 +51,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
-// writeJSON writes v with status.
+// writeJSON writes v with status. It sets Content-Length, so that an
+// answer flushed before the handler returns (refuseBody) is complete on the
+// wire and not waiting for the end of a chunked body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -58,6 +61,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		b, _ = json.Marshal(errorBody{ErrorCode: status, Message: "encoding response: " + err.Error()})
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
 }

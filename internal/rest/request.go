@@ -14,9 +14,6 @@ import (
 	"strings"
 )
 
-// maxBodyBytes bounds a request body.
-const maxBodyBytes = 1 << 20
-
 // configData is Confluent's ConfigData: one name and a nullable value.
 type configData struct {
 	Name  string  `json:"name"`
@@ -25,14 +22,13 @@ type configData struct {
 
 // decodeBody reads r's JSON body into v strictly: unknown fields, trailing
 // data and wrong types are 400s that name the field. An empty body leaves v
-// untouched when optional, and is a 400 otherwise.
+// untouched when optional, and is a 400 otherwise. ServeHTTP has already
+// read the body into memory within Limits, so this read cannot block or
+// grow past MaxBodyBytes.
 func decodeBody(r *http.Request, v any, optional bool) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return badRequest("reading request body: %v", err)
-	}
-	if len(b) > maxBodyBytes {
-		return badRequest("request body is larger than %d bytes", maxBodyBytes)
 	}
 	return decodeJSON(b, v, optional)
 }

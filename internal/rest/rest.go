@@ -34,12 +34,15 @@ type Options struct {
 	// Logger receives one line per request that fails with a 5xx status;
 	// nil discards.
 	Logger *slog.Logger
+	// Limits bound requests; zero fields take the Default constants.
+	Limits Limits
 }
 
 // Server is the HTTP handler. Close it to release its Kafka client.
 type Server struct {
 	o   Options
 	lg  *slog.Logger
+	lim Limits // o.Limits with defaults
 	mux *http.ServeMux
 
 	mu     sync.Mutex
@@ -50,7 +53,7 @@ type Server struct {
 // New builds the handler. It does not connect anywhere until a topics
 // request arrives.
 func New(o Options) *Server {
-	s := &Server{o: o, lg: o.Logger, mux: http.NewServeMux()}
+	s := &Server{o: o, lg: o.Logger, lim: o.Limits.withDefaults(), mux: http.NewServeMux()}
 	if s.lg == nil {
 		s.lg = slog.New(slog.DiscardHandler)
 	}
@@ -69,8 +72,23 @@ func New(o Options) *Server {
 // KafkaAddr (with KafkaAddr set, use New and Close).
 func Handler(o Options) http.Handler { return New(o) }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Before routing it reads any request
+// body whole (readBody) and refuses one that is too large or too slow
+// (refuseBody), whatever the route; it arms the write deadline when the
+// response starts (deadlineWriter).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	w = &deadlineWriter{ResponseWriter: w, rc: rc, d: s.lim.WriteTimeout}
+	if r.ContentLength != 0 { // a declared length, or -1 for chunked
+		r2, err := s.readBody(rc, r)
+		if err != nil {
+			s.refuseBody(w, rc, r, err)
+			return
+		}
+		r = r2
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Close closes the Kafka client, if one was made; later topics requests
 // fail with 503. It is safe to call more than once.
