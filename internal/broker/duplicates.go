@@ -86,12 +86,16 @@ func dedupe(req kmsg.Request) func(kmsg.Response) {
 	case *kmsg.DeleteRecordsRequest:
 		r.Topics = collapseTopics(r.Topics,
 			func(t *kmsg.DeleteRecordsRequestTopic) string { return t.Topic },
-			func(t *kmsg.DeleteRecordsRequestTopic) *[]kmsg.DeleteRecordsRequestTopicPartition { return &t.Partitions },
+			func(t *kmsg.DeleteRecordsRequestTopic) *[]kmsg.DeleteRecordsRequestTopicPartition {
+				return &t.Partitions
+			},
 			func(p *kmsg.DeleteRecordsRequestTopicPartition) int32 { return p.Partition })
 	case *kmsg.OffsetForLeaderEpochRequest:
 		r.Topics = collapseTopics(r.Topics,
 			func(t *kmsg.OffsetForLeaderEpochRequestTopic) string { return t.Topic },
-			func(t *kmsg.OffsetForLeaderEpochRequestTopic) *[]kmsg.OffsetForLeaderEpochRequestTopicPartition { return &t.Partitions },
+			func(t *kmsg.OffsetForLeaderEpochRequestTopic) *[]kmsg.OffsetForLeaderEpochRequestTopicPartition {
+				return &t.Partitions
+			},
 			func(p *kmsg.OffsetForLeaderEpochRequestTopicPartition) int32 { return p.Partition })
 	case *kmsg.DescribeConfigsRequest:
 		r.Resources = collapseDescribeConfigs(r.Resources)

@@ -214,8 +214,13 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 		t.Fatalf("unexpected %T", resp)
 		return 0
 	}
-	for name, mk := range map[string]func() kmsg.Request{
-		"Metadata": func() kmsg.Request {
+	// In order: OffsetCommit makes the group that OffsetDelete and
+	// DeleteGroups then act on.
+	for _, tc := range []struct {
+		name string
+		mk   func() kmsg.Request
+	}{
+		{"Metadata", func() kmsg.Request {
 			r := kmsg.NewPtrMetadataRequest()
 			r.Version = 12
 			for i := 0; i < n; i++ {
@@ -224,8 +229,8 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 				r.Topics = append(r.Topics, mt)
 			}
 			return r
-		},
-		"OffsetForLeaderEpoch": func() kmsg.Request {
+		}},
+		{"OffsetForLeaderEpoch", func() kmsg.Request {
 			r := kmsg.NewPtrOffsetForLeaderEpochRequest()
 			r.Version, r.ReplicaID = 4, -1
 			rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
@@ -237,8 +242,8 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 			}
 			r.Topics = append(r.Topics, rt)
 			return r
-		},
-		"DeleteRecords": func() kmsg.Request {
+		}},
+		{"DeleteRecords", func() kmsg.Request {
 			r := kmsg.NewPtrDeleteRecordsRequest()
 			r.Version, r.TimeoutMillis = 2, 5000
 			rt := kmsg.NewDeleteRecordsRequestTopic()
@@ -250,8 +255,8 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 			}
 			r.Topics = append(r.Topics, rt)
 			return r
-		},
-		"DescribeConfigs": func() kmsg.Request {
+		}},
+		{"DescribeConfigs", func() kmsg.Request {
 			r := kmsg.NewPtrDescribeConfigsRequest()
 			r.Version, r.IncludeSynonyms, r.IncludeDocumentation = 4, true, true
 			for i := 0; i < n; i++ {
@@ -260,8 +265,8 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 				r.Resources = append(r.Resources, rr)
 			}
 			return r
-		},
-		"OffsetCommit": func() kmsg.Request {
+		}},
+		{"OffsetCommit", func() kmsg.Request {
 			r := kmsg.NewPtrOffsetCommitRequest()
 			r.Version, r.Group, r.Generation = 8, "g", -1
 			for i := 0; i < n; i++ {
@@ -273,8 +278,8 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 				r.Topics = append(r.Topics, rt)
 			}
 			return r
-		},
-		"OffsetFetch": func() kmsg.Request {
+		}},
+		{"OffsetFetch", func() kmsg.Request {
 			r := kmsg.NewPtrOffsetFetchRequest()
 			r.Version, r.Group = 7, "g"
 			rt := kmsg.NewOffsetFetchRequestTopic()
@@ -284,24 +289,16 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 			}
 			r.Topics = append(r.Topics, rt)
 			return r
-		},
-		"DescribeGroups": func() kmsg.Request {
+		}},
+		{"DescribeGroups", func() kmsg.Request {
 			r := kmsg.NewPtrDescribeGroupsRequest()
 			r.Version = 5
 			for i := 0; i < n; i++ {
 				r.Groups = append(r.Groups, "g")
 			}
 			return r
-		},
-		"DeleteGroups": func() kmsg.Request {
-			r := kmsg.NewPtrDeleteGroupsRequest()
-			r.Version = 2
-			for i := 0; i < n; i++ {
-				r.Groups = append(r.Groups, "g")
-			}
-			return r
-		},
-		"OffsetDelete": func() kmsg.Request {
+		}},
+		{"OffsetDelete", func() kmsg.Request {
 			r := kmsg.NewPtrOffsetDeleteRequest()
 			r.Group = "g"
 			rt := kmsg.NewOffsetDeleteRequestTopic()
@@ -311,10 +308,18 @@ func TestBrokerDuplicatesAnsweredOnce(t *testing.T) {
 			}
 			r.Topics = append(r.Topics, rt)
 			return r
-		},
+		}},
+		{"DeleteGroups", func() kmsg.Request {
+			r := kmsg.NewPtrDeleteGroupsRequest()
+			r.Version = 2
+			for i := 0; i < n; i++ {
+				r.Groups = append(r.Groups, "g")
+			}
+			return r
+		}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			if got := count(handle(t, b, mk())); got != 1 {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := count(handle(t, b, tc.mk())); got != 1 {
 				t.Fatalf("%d answers to %d mentions of one item, want 1", got, n)
 			}
 		})
