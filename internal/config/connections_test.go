@@ -103,3 +103,25 @@ func TestConfigConnectionLimitsDynamic(t *testing.T) {
 		t.Errorf("queued.max.request.bytes is read-only in Kafka: %v", err)
 	}
 }
+
+// FuzzConfigConnectionOverrides: a value checkOverrides accepts parses, and
+// its canonical form is accepted again and means the same.
+func FuzzConfigConnectionOverrides(f *testing.F) {
+	f.Add("hostName:100,127.0.0.1:200")
+	f.Add("::1:7")
+	f.Add("a:1,,b:2")
+	f.Add("x:-1")
+	f.Fuzz(func(t *testing.T, v string) {
+		if checkOverrides(v) != nil {
+			return
+		}
+		m := parseOverrides(v)
+		canon := formatOverrides(m)
+		if p := checkOverrides(canon); p != nil {
+			t.Fatalf("canonical form %q of %q refused: %s", canon, v, p.reason)
+		}
+		if !reflect.DeepEqual(parseOverrides(canon), m) {
+			t.Fatalf("%q and its canonical form %q differ", v, canon)
+		}
+	})
+}
