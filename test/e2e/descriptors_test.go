@@ -21,7 +21,7 @@ import (
 // 300 descriptors and is sent 400 connections. Accepts fail with EMFILE
 // and back off; the excess waits in the listen backlog. The broker stays
 // up, and once the connections close a new client produces and fetches.
-func TestServeSurvivesDescriptorExhaustion(t *testing.T) {
+func TestE2EServeSurvivesDescriptorExhaustion(t *testing.T) {
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Fatal("prlimit (util-linux) is needed to run the broker under a descriptor limit")
@@ -52,6 +52,11 @@ func TestServeSurvivesDescriptorExhaustion(t *testing.T) {
 	if len(conns) < 300 {
 		t.Fatalf("only %d connections opened; the test needs more than the descriptor limit", len(conns))
 	}
+	// Hold them until the broker has run out of descriptors (it logs the
+	// failed accept and backs off), then let them go.
+	testutil.WaitFor(t, 2*time.Minute, func() (bool, string) {
+		return strings.Contains(p.Log(), "accept failed; retrying after a backoff"), "no failed accept logged yet"
+	})
 	for _, c := range conns {
 		c.Close()
 	}
