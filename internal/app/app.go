@@ -259,11 +259,21 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("registering broker: %w", err)
 	}
+	// One connection count and one request-bytes budget for all listeners,
+	// as Kafka's max.connections and queued.max.request.bytes are per broker.
+	quotas := server.NewQuotas(func() server.Limits {
+		c := a.brk.Config()
+		return server.Limits{MaxConnections: c.MaxConnections, MaxPerIP: c.MaxConnectionsPerIP,
+			PerIPOverrides: c.ConnectionsPerIPOverrides()}
+	}, a.lg)
+	budget := server.NewBudget(a.cfg.QueuedMaxRequestBytes)
+	srvMetrics.TrackBudget(budget)
 	for i, ln := range a.kafkaLns {
 		name, _, _ := splitListener(a.cfg.Listeners[i])
 		srv := server.New(server.Options{
 			Listener: ln, Name: name, Broker: a.brk, Logger: a.lg, Metrics: srvMetrics,
 			MaxRequestBytes: func() int32 { return a.brk.Config().SocketRequestMaxBytes },
+			Quotas:          quotas, Budget: budget,
 		})
 		wg.Add(1)
 		go func() {

@@ -303,5 +303,12 @@ func (b *Broker) Handle(ctx context.Context, s *Session, req kmsg.Request) (Repl
 	if v < a.min || v > a.max {
 		return Reply{}, fmt.Errorf("broker: unsupported version %d of %s", v, kmsg.NameForKey(req.Key()))
 	}
-	return a.handle(ctx, b, s, req)
+	// Each partition, topic, group or resource is served once (see
+	// duplicates.go).
+	refused := dedupe(req)
+	reply, err := a.handle(ctx, b, s, req)
+	if err == nil && reply.Msg != nil && refused != nil {
+		refused(reply.Msg)
+	}
+	return reply, err
 }

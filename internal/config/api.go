@@ -76,6 +76,14 @@ type Broker struct {
 	// Cluster links.
 	ClusterLinkMaxLinks int32  // cluster.link.max.links, default 10
 	ClusterLinkSecret   string // cluster.link.secret (password), default empty
+	// Connections and request memory.
+	QueuedMaxRequestBytes int64 // queued.max.request.bytes, default 268435456 (256 MiB); <= 0 unbounded
+	MaxConnections        int32 // max.connections, default MaxInt32
+	MaxConnectionsPerIP   int32 // max.connections.per.ip, default MaxInt32
+	// MaxConnectionsPerIPOverrides is max.connections.per.ip.overrides in
+	// canonical form (HOST:COUNT,... without spaces); see
+	// ConnectionsPerIPOverrides for the parsed map.
+	MaxConnectionsPerIPOverrides string
 }
 
 // Source says where a setting came from.

@@ -145,7 +145,8 @@ var kafkaClusterWide = []string{
 	"log.message.timestamp.after.max.ms", "log.message.timestamp.before.max.ms",
 	"log.message.timestamp.difference.max.ms", "log.message.timestamp.type", "log.preallocate",
 	"log.retention.bytes", "log.retention.ms", "log.roll.jitter.ms", "log.roll.ms", "log.segment.bytes",
-	"log.segment.delete.delay.ms", "message.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
+	"log.segment.delete.delay.ms", "max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
+	"message.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
 }
 
 func TestConfigKeysCatalogue(t *testing.T) {

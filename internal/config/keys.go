@@ -123,6 +123,8 @@ func buildBrokerDefs() []keyDef {
 	cleanup.oneOf = []string{"compact", "delete"}
 	protoMap := specString()
 	protoMap.custom = checkProtocolMap
+	overrides := specString()
+	overrides.custom = checkOverrides
 	defs := []keyDef{
 		def("node.id", specInt(0), "1", ro, "The id of this broker in the cluster.",
 			i32(func(b *Broker) *int32 { return &b.NodeID })),
@@ -161,6 +163,19 @@ func buildBrokerDefs() []keyDef {
 			i32(func(b *Broker) *int32 { return &b.MessageMaxBytes })),
 		def("socket.request.max.bytes", specInt(1), "104857600", ro, "Largest request the broker reads; larger requests close the connection.",
 			i32(func(b *Broker) *int32 { return &b.SocketRequestMaxBytes })),
+		def("queued.max.request.bytes", specLongAny(), "268435456", ro,
+			"Request bytes the broker holds at once, across all connections: a connection whose next request does not fit waits before reading it. At least socket.request.max.bytes; 0 or negative means no limit (Kafka's default, -1).",
+			i64(func(b *Broker) *int64 { return &b.QueuedMaxRequestBytes })),
+		def("max.connections", specInt(0), maxInt32, dyn,
+			"Most Kafka connections the broker holds, across listeners. At the limit the broker stops accepting until a connection closes; new connections wait in the listen backlog.",
+			i32(func(b *Broker) *int32 { return &b.MaxConnections })),
+		def("max.connections.per.ip", specInt(0), maxInt32, dyn,
+			"Most Kafka connections from one IP address; a connection beyond it is closed as soon as it is accepted. 0 is allowed only with max.connections.per.ip.overrides.",
+			i32(func(b *Broker) *int32 { return &b.MaxConnectionsPerIP })),
+		def("max.connections.per.ip.overrides", overrides, "", dyn,
+			"Per-IP or per-host exceptions to max.connections.per.ip, HOST:COUNT comma-separated, for example \"hostName:100,127.0.0.1:200\". Host names are resolved when the value changes.",
+			accessor{func(b *Broker) string { return b.MaxConnectionsPerIPOverrides },
+				func(b *Broker, v string) { b.MaxConnectionsPerIPOverrides = formatOverrides(parseOverrides(v)) }}),
 		def("log.retention.check.interval.ms", specLong(1), "300000", ro, "How often retention is enforced.",
 			i64(func(b *Broker) *int64 { return &b.RetentionCheckMs })),
 		def("log.flush.scheduler.interval.ms", specLong(1), "1000", ro,

@@ -95,5 +95,12 @@ func (b *Broker) validate(whereOf func(key string) string) error {
 		bad("log.cleaner.min.compaction.lag.ms", strconv.FormatInt(b.MinCompactionLagMs, 10),
 			"must not exceed log.cleaner.max.compaction.lag.ms ("+strconv.FormatInt(b.MaxCompactionLagMs, 10)+")")
 	}
+	if b.QueuedMaxRequestBytes > 0 && b.QueuedMaxRequestBytes < int64(b.SocketRequestMaxBytes) {
+		bad("queued.max.request.bytes", strconv.FormatInt(b.QueuedMaxRequestBytes, 10),
+			"must be at least socket.request.max.bytes ("+strconv.Itoa(int(b.SocketRequestMaxBytes))+"), or 0 or less for no limit")
+	}
+	if b.MaxConnectionsPerIP == 0 && b.MaxConnectionsPerIPOverrides == "" {
+		bad("max.connections.per.ip", "0", "can be 0 only if max.connections.per.ip.overrides is set")
+	}
 	return errors.Join(errs...)
 }

@@ -7,11 +7,37 @@
 //	response: size int32 | correlation id int32 | [tagged fields, flexible
 //	          versions except ApiVersions] | body
 //
-// A frame whose size is negative or above socket.request.max.bytes, an
-// unknown API key, a header or body that does not decode, or a version that
-// is not served closes that connection only (the one exception: ApiVersions
+// A frame whose size is negative, above socket.request.max.bytes or above the
+// whole of queued.max.request.bytes, an unknown API key, a header or body
+// that does not decode, or a version that is not served closes that
+// connection only (the one exception: ApiVersions
 // at an unknown version is answered with UNSUPPORTED_VERSION and the
 // supported list, per KIP-511). Nothing a client sends can stop the broker.
+//
+// # Limits
+//
+// These keep clients from exhausting the broker's descriptors or memory
+// through their connections:
+//
+//   - A failed Accept (EMFILE, ENFILE, ENOBUFS, ENOMEM, ECONNABORTED, or
+//     anything else) is retried after a backoff of 5 ms doubling to 1 s,
+//     logged at most every 10 s and counted; Serve returns an error only if
+//     the listener is closed by someone other than its context.
+//   - Quotas, shared by all listeners, count connections against
+//     max.connections and max.connections.per.ip(.overrides), read at every
+//     accept so dynamic changes apply to the next connection. Over the
+//     per-IP limit a connection is accepted and closed; at max.connections
+//     the accept loop does not call Accept until a connection ends (or, at
+//     the latest, a second later, to see a raised limit).
+//   - Budget, shared by all listeners, holds queued.max.request.bytes. Each
+//     request charges its frame size after the 4-byte length is read and
+//     before the frame is allocated, and releases it once its response is
+//     written; waiters are served first come, first served. charge.add is
+//     also where a pre-decode estimate of decoded bytes is charged.
+//   - Before a response is encoded, fitResponse cuts every string longer
+//     than 32767 bytes at a UTF-8 boundary; arrays, byte fields and frames
+//     that exceed their int32 length make an error that closes the
+//     connection.
 //
 // # Ordering and concurrency
 //

@@ -70,7 +70,7 @@ func FuzzServerFrame(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		wr := bufio.NewWriter(c1)
-		_ = s.handleFrame(ctx, &broker.Session{}, c1, nil, wr, frame)
+		_ = s.handleFrame(ctx, &broker.Session{}, c1, nil, wr, frame, &charge{})
 		c2.Close()
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -19,11 +20,18 @@ import (
 	"github.com/strait-kafka/strait/internal/storage"
 )
 
+// Handler serves decoded requests; *broker.Broker is the one Strait runs.
+// It is called from each connection's goroutine, so it must be safe for
+// concurrent use.
+type Handler interface {
+	Handle(ctx context.Context, s *broker.Session, req kmsg.Request) (broker.Reply, error)
+}
+
 // Options configure a Server.
 type Options struct {
 	Listener net.Listener
 	Name     string // listener name, e.g. PLAINTEXT
-	Broker   *broker.Broker
+	Broker   Handler
 	Logger   *slog.Logger
 	// MaxRequestBytes returns socket.request.max.bytes (read per frame, so
 	// dynamic changes apply to the next frame).
@@ -37,6 +45,12 @@ type Options struct {
 	// DrainTimeout bounds how long Serve waits, at shutdown, for requests
 	// already being handled to finish before closing their connections.
 	DrainTimeout time.Duration
+	// Quotas, if set, count connections against max.connections and
+	// max.connections.per.ip. One Quotas is shared by all listeners.
+	Quotas *Quotas
+	// Budget, if set, bounds the request bytes held at once
+	// (queued.max.request.bytes). One Budget is shared by all listeners.
+	Budget *Budget
 }
 
 // Server serves one listener.
@@ -46,6 +60,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+
+	// Rate limits of the hot-path log lines.
+	acceptLog, refuseLog, blockLog, budgetLog, fitLog logEvery
 }
 
 // New makes a server; Serve runs it.
@@ -62,12 +79,18 @@ func New(o Options) *Server {
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 5 * time.Second
 	}
-	return &Server{o: o, lg: o.Logger.With("listener", o.Name), conns: make(map[net.Conn]struct{})}
+	s := &Server{o: o, lg: o.Logger.With("listener", o.Name), conns: make(map[net.Conn]struct{})}
+	for _, l := range []*logEvery{&s.acceptLog, &s.refuseLog, &s.blockLog, &s.budgetLog, &s.fitLog} {
+		l.every = 10 * time.Second
+	}
+	return s
 }
 
 // Serve accepts connections until ctx ends, then stops reading new
 // requests, lets requests in progress finish (bounded by DrainTimeout),
 // closes every connection and returns once all connection goroutines exited.
+// A failed accept is retried after a backoff; Serve returns an error only
+// if the listener is closed by something other than ctx ending.
 func (s *Server) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	connCtx, cancelConns := context.WithCancel(context.Background())
@@ -75,15 +98,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { s.o.Listener.Close() })
 	defer stop()
 
-	var acceptErr error
-	for {
-		c, err := s.o.Listener.Accept()
-		if err != nil {
-			if ctx.Err() == nil {
-				acceptErr = fmt.Errorf("server: accept: %w", err)
-			}
-			break
-		}
+	acceptErr := s.acceptLoop(ctx, func(c net.Conn, release func()) {
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
@@ -95,10 +110,11 @@ func (s *Server) Serve(ctx context.Context) error {
 				delete(s.conns, c)
 				s.mu.Unlock()
 				c.Close()
+				release()
 			}()
 			s.serveConn(connCtx, c)
 		}()
-	}
+	})
 
 	// Shutdown: wake idle readers, end long polls, give in-flight work a
 	// bounded time, then cut what remains.
@@ -155,13 +171,37 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 			lg.Warn("closing connection: request size out of bounds", "size", size, "socket.request.max.bytes", max)
 			return
 		}
+		// The frame's bytes are charged to queued.max.request.bytes before
+		// they are allocated, and held until the response is written.
+		ch := charge{b: s.o.Budget}
+		waited, err := ch.add(ctx, int64(size))
+		if err != nil {
+			if errors.Is(err, ErrOverBudget) {
+				if m := s.o.Metrics; m != nil {
+					m.budgetRefused.Inc()
+				}
+				lg.Warn("closing connection: request larger than queued.max.request.bytes", "size", size, "err", err)
+			}
+			return
+		}
+		if waited {
+			if m := s.o.Metrics; m != nil {
+				m.budgetWaits.Inc()
+			}
+			if ok, held := s.budgetLog.allow(time.Now()); ok {
+				lg.Info("request waited for queued.max.request.bytes", "size", size, "similar_not_logged", held)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(s.o.IdleTimeout))
+		}
 		frame := make([]byte, size)
 		if _, err := io.ReadFull(rd, frame); err != nil {
+			ch.release()
 			lg.Debug("closing connection: truncated request", "err", err)
 			return
 		}
 		start := time.Now()
-		err := s.handleFrame(ctx, sess, c, tcp, wr, frame)
+		err = s.handleFrame(ctx, sess, c, tcp, wr, frame, &ch)
+		ch.release()
 		if m := s.o.Metrics; m != nil && len(frame) >= 2 {
 			api := apiName(int16(binary.BigEndian.Uint16(frame)))
 			m.requests.WithLabelValues(api).Inc()
@@ -228,7 +268,11 @@ func decodeFrame(frame []byte) (frameHeader, kmsg.Request, error) {
 	return h, req, nil
 }
 
-func (s *Server) handleFrame(ctx context.Context, sess *broker.Session, c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, frame []byte) error {
+// handleFrame decodes, serves and answers one request. ch holds the
+// request's share of queued.max.request.bytes (the frame so far); an
+// estimate of what decoding will allocate is charged to it with ch.add
+// before decoding, when one is known.
+func (s *Server) handleFrame(ctx context.Context, sess *broker.Session, c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, frame []byte, ch *charge) error {
 	h, req, err := decodeFrame(frame)
 	if h.clientID != "" {
 		sess.ClientID = h.clientID
@@ -285,10 +329,19 @@ func (s *Server) writeResponse(c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, c
 	if flexibleHeader {
 		buf = append(buf, 0)
 	}
+	if err := s.fit(reply.Msg); err != nil {
+		return err
+	}
 	buf = reply.Msg.AppendTo(buf)
 	pieces, size, err := splice(buf[4:], reply.Splices, reply.Msg.IsFlexible())
 	if err != nil {
 		return err
+	}
+	if size > math.MaxInt32 {
+		if m := s.o.Metrics; m != nil {
+			m.responseFailed.Inc()
+		}
+		return fmt.Errorf("server: %s response of %d bytes exceeds the int32 frame size", kmsg.NameForKey(reply.Msg.Key()), size)
 	}
 	binary.BigEndian.PutUint32(buf, uint32(size))
 	if m := s.o.Metrics; m != nil {
@@ -314,6 +367,29 @@ func (s *Server) writeResponse(c net.Conn, tcp *net.TCPConn, wr *bufio.Writer, c
 		}
 	}
 	return wr.Flush()
+}
+
+// fit makes msg expressible on the wire (see fitResponse): over-long
+// strings are cut, with a rate-limited log line; arrays too long for their
+// length field make an error that closes the connection.
+func (s *Server) fit(msg kmsg.Response) error {
+	cut, err := fitResponse(msg)
+	if err != nil {
+		if m := s.o.Metrics; m != nil {
+			m.responseFailed.Inc()
+		}
+		return err
+	}
+	if cut > 0 {
+		if m := s.o.Metrics; m != nil {
+			m.stringsCut.Add(float64(cut))
+		}
+		if ok, held := s.fitLog.allow(time.Now()); ok {
+			s.lg.Warn("response strings cut to fit their fields", "api", kmsg.NameForKey(msg.Key()), "strings", cut,
+				"max_bytes", MaxStringLen, "similar_not_logged", held)
+		}
+	}
+	return nil
 }
 
 func (s *Server) writeChunk(tcp *net.TCPConn, wr *bufio.Writer, ch storage.Chunk) error {

@@ -128,6 +128,17 @@ func (p *Process) ClusterID() string {
 // Args returns the arguments the process was started with.
 func (p *Process) Args() []string { return append([]string(nil), p.args...) }
 
+// Log returns everything the process has written to stderr so far, across
+// restarts: tests poll it for a line that shows an internal event.
+func (p *Process) Log() string {
+	p.t.Helper()
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		p.t.Fatalf("testutil: reading log of %s: %v", p.name(), err)
+	}
+	return string(b)
+}
+
 // Stop sends SIGTERM and waits for the process to exit. The test fails if it
 // does not exit by itself within StopTimeout (it is then killed) or if it
 // exits with a non-zero status.

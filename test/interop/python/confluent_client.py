@@ -5,6 +5,7 @@
     confluent_client.py BOOTSTRAP TOPIC consume [--start beginning|OFFSET]
     confluent_client.py BOOTSTRAP TOPIC create --partitions N [--config k=v ...]
     confluent_client.py BOOTSTRAP TOPIC describe-configs
+    confluent_client.py BOOTSTRAP BROKER_ID alter-broker-config --config k=v ...
 
 The consumer has a group.id (the client requires one) but assigns every
 partition itself, starting at the beginning or at OFFSET, and commits
@@ -14,7 +15,7 @@ See common.py for the JSON-lines formats.
 
 import time
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, ConfigSource, NewTopic
 
 import common
@@ -156,6 +157,21 @@ def describe_configs(args):
             )
 
 
+def alter_broker_config(args):
+    """AlterConfigs on the BROKER resource named by the TOPIC argument; the
+    outcome (altered, or the broker's error) is the output."""
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    resource = ConfigResource(ConfigResource.Type.BROKER, args.topic, set_config=common.parse_config(args.config))
+    futures = admin.alter_configs([resource], request_timeout=TIMEOUT)
+    for _, future in futures.items():
+        try:
+            future.result(timeout=TIMEOUT)
+            common.emit("altered")
+        except KafkaException as e:
+            err = e.args[0]
+            common.emit("alter_error", code=err.name(), message=err.str())
+
+
 def run():
     p = common.parser("Drive confluent-kafka-python against a Kafka broker.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -169,8 +185,16 @@ def run():
     tp.add_argument("--partitions", type=int, required=True)
     tp.add_argument("--config", action="append", help="topic config key=value")
     sub.add_parser("describe-configs")
+    ap = sub.add_parser("alter-broker-config")
+    ap.add_argument("--config", action="append", help="broker config key=value")
     args = p.parse_args()
-    {"produce": produce, "consume": consume, "create": create, "describe-configs": describe_configs}[args.command](args)
+    {
+        "produce": produce,
+        "consume": consume,
+        "create": create,
+        "describe-configs": describe_configs,
+        "alter-broker-config": alter_broker_config,
+    }[args.command](args)
 
 
 if __name__ == "__main__":
