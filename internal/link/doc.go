@@ -48,10 +48,27 @@
 // out of range, the fetcher asks the source OffsetForLeaderEpoch for its
 // latest local epoch and truncates the mirror to the answer.
 //
+// # Source connections
+//
+// Every source client of a link dials through a sourceDialer, which spaces
+// connection attempts per address as Kafka's clients do: after the n-th
+// failed attempt in a row, the next starts no sooner than
+// reconnect.backoff.ms x 2^(n-1) (at most reconnect.backoff.max.ms, ±20%
+// jitter within the two) after the failed one began. An attempt fails when
+// the dial fails or the connection ends before the source answers a request
+// other than the handshake (ApiVersions, SaslHandshake, SaslAuthenticate);
+// such an answer ends the run. While an address fails, one attempt at a
+// time is made and other dials wait within their contexts. The link's
+// error (describe) names the failing address, its last error and the next
+// attempt, and strait_link_source_connection_{attempts,failures}_total
+// count them.
+//
 // # Concurrency
 //
 // The Manager is safe for concurrent use. Each runner has one control
 // goroutine (metadata, availability, config sync, state timeouts) and one
 // goroutine per fetcher; all are owned by the runner's context and joined
-// when it stops. Lock order: Manager.mu, runner.mu, fetcher.mu, mpart.mu.
+// when it stops. Lock order: Manager.mu, runner.mu, fetcher.mu, mpart.mu;
+// a sourceDialer's lock is innermost (runner.status takes it under
+// runner.mu) and its hooks run without it.
 package link

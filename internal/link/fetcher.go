@@ -76,11 +76,17 @@ func newFetcher(r *runner, broker int32) *fetcher {
 	return &fetcher{r: r, broker: broker, wake: make(chan struct{}, 1), parts: map[partKey]*mpart{}}
 }
 
-// setParts replaces the fetcher's partitions; nil or empty parks it.
+// setParts replaces the fetcher's partitions; nil or empty parks it. The
+// fetcher is woken only when the set changes: the runner hands every
+// fetcher its partitions again after each source metadata refresh, which a
+// failed fetch asks for, and waking on that would cut short the fetcher's
+// replica.fetch.backoff.ms and fetch again at once, without end.
 func (f *fetcher) setParts(parts map[partKey]*mpart) {
 	f.mu.Lock()
+	same := len(parts) == len(f.parts)
 	for k, mp := range f.parts {
-		if _, keep := parts[k]; !keep {
+		if keep, ok := parts[k]; !ok || keep != mp {
+			same = false
 			mp.mu.Lock()
 			mp.validated = false // re-check the epoch when it comes back
 			mp.mu.Unlock()
@@ -88,6 +94,9 @@ func (f *fetcher) setParts(parts map[partKey]*mpart) {
 	}
 	f.parts = parts
 	f.mu.Unlock()
+	if same {
+		return
+	}
 	select {
 	case f.wake <- struct{}{}:
 	default:

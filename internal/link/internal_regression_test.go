@@ -31,7 +31,8 @@ func bareRunner(t *testing.T, meta metadata.Store) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return &runner{m: m, lg: lg, name: "l", id: "link-id", ctx: ctx, cancel: cancel,
-		kick: make(chan struct{}, 1), notify: make(chan struct{}, 1),
+		dialer: newSourceDialer(nil, 0, 0, dialHooks{}, lg),
+		kick:   make(chan struct{}, 1), notify: make(chan struct{}, 1),
 		problems: make(map[string]topicProblem), parts: make(map[partKey]*mpart)}
 }
 

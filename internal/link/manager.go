@@ -237,7 +237,7 @@ func (m *Manager) CreateLink(ctx context.Context, req CreateLinkRequest) error {
 	}
 	sourceID := req.SourceClusterID
 	if !req.SkipValidation {
-		got, err := probeSource(ctx, s)
+		got, err := probeSource(ctx, s, m.lg.With("link", req.Name))
 		if err != nil {
 			return badRequest("Cannot validate cluster link '%s': %v", req.Name, err)
 		}

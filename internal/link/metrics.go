@@ -18,6 +18,10 @@ type metrics struct {
 	offsetSyncRounds prometheus.Counter
 	// refreshFailures counts failed source metadata refreshes, by link.
 	refreshFailures *prometheus.CounterVec
+	// connectAttempts and connectFailures count the runners' connection
+	// attempts to the source and those that failed, by link.
+	connectAttempts *prometheus.CounterVec
+	connectFailures *prometheus.CounterVec
 	lagDesc         *prometheus.Desc
 	linkDesc        *prometheus.Desc
 	topDesc         *prometheus.Desc
@@ -42,6 +46,15 @@ func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
 		refreshFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strait_link_source_metadata_refresh_failures_total", Help: "Source metadata refreshes that failed, by link (each is retried after replica.fetch.backoff.ms).",
 		}, []string{"link"}),
+		connectAttempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strait_link_source_connection_attempts_total",
+			Help: "Connections the link opened (or tried to open) to source brokers, by link.",
+		}, []string{"link"}),
+		connectFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strait_link_source_connection_failures_total",
+			Help: "Connection attempts to source brokers that failed (refused, timed out, or closed before answering a request), by link; " +
+				"each is followed by a pause of reconnect.backoff.ms, doubling up to reconnect.backoff.max.ms.",
+		}, []string{"link"}),
 		lagDesc: prometheus.NewDesc("strait_link_mirror_partition_lag",
 			"Source high watermark last seen minus the mirror's log end offset, in records.", []string{"link", "topic", "partition"}, nil),
 		linkDesc: prometheus.NewDesc("strait_link_state",
@@ -50,7 +63,7 @@ func newMetrics(m *Manager, reg prometheus.Registerer) *metrics {
 			"Mirror topics by link and state.", []string{"link", "state"}, nil),
 	}
 	if reg != nil {
-		reg.MustRegister(mt.bytes, mt.records, mt.latency, mt.offsetSyncRounds, mt.refreshFailures, mt)
+		reg.MustRegister(mt.bytes, mt.records, mt.latency, mt.offsetSyncRounds, mt.refreshFailures, mt.connectAttempts, mt.connectFailures, mt)
 	}
 	return mt
 }
@@ -69,6 +82,18 @@ func (mt *metrics) forgetLink(link string) {
 	mt.records.DeletePartialMatch(prometheus.Labels{"link": link})
 	mt.latency.DeletePartialMatch(prometheus.Labels{"link": link})
 	mt.refreshFailures.DeletePartialMatch(prometheus.Labels{"link": link})
+	mt.connectAttempts.DeletePartialMatch(prometheus.Labels{"link": link})
+	mt.connectFailures.DeletePartialMatch(prometheus.Labels{"link": link})
+}
+
+// dialHooks count a runner's connection attempts and failures.
+func (mt *metrics) dialHooks(link string) dialHooks {
+	// Looked up at each use: forgetLink may drop the series while a
+	// restarted runner already counts.
+	return dialHooks{
+		attempt: func() { mt.connectAttempts.WithLabelValues(link).Inc() },
+		failure: func() { mt.connectFailures.WithLabelValues(link).Inc() },
+	}
 }
 
 func (mt *metrics) Describe(ch chan<- *prometheus.Desc) {

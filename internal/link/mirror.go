@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/strait-kafka/strait/internal/broker"
 	"github.com/strait-kafka/strait/internal/config"
@@ -39,7 +38,7 @@ func (m *Manager) sourceClient(l metadata.Link, self *runner) (adm *kadm.Client,
 	if r != nil && r.id == l.ID && r.settings().connection == s.connection {
 		return r.adm, s, func() {}, nil
 	}
-	cl, err := kgo.NewClient(s.clientOpts...)
+	cl, _, err := newSourceClient(s, dialHooks{}, m.lg.With("link", l.Name))
 	if err != nil {
 		return nil, settings{}, nil, err
 	}

@@ -64,6 +64,9 @@ type runner struct {
 
 	cl  *kgo.Client
 	adm *kadm.Client
+	// dialer opens cl's connections and spaces attempts to failing
+	// addresses (reconnect.backoff.ms); status reports its failures.
+	dialer *sourceDialer
 
 	kick   chan struct{} // refresh source metadata now
 	notify chan struct{} // local metadata changed
@@ -97,12 +100,13 @@ func newRunner(m *Manager, l metadata.Link) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(s.clientOpts...)
+	lg := m.lg.With("link", l.Name)
+	cl, dialer, err := newSourceClient(s, m.metrics.dialHooks(l.Name), lg)
 	if err != nil {
 		return nil, fmt.Errorf("source client: %w", err)
 	}
 	r := &runner{
-		m: m, lg: m.lg.With("link", l.Name), name: l.Name, id: l.ID, cl: cl, adm: kadm.NewClient(cl),
+		m: m, lg: lg, name: l.Name, id: l.ID, cl: cl, adm: kadm.NewClient(cl), dialer: dialer,
 		kick: make(chan struct{}, 1), notify: make(chan struct{}, 1),
 		link: l, s: s,
 		parts: make(map[partKey]*mpart), fetchers: make(map[int32]*fetcher),
@@ -170,6 +174,7 @@ func (r *runner) update(l metadata.Link) {
 	}
 	r.link, r.s = l, s
 	r.mu.Unlock()
+	r.dialer.setBackoff(s.conf.ReconnectBackoff, s.conf.ReconnectBackoffMax)
 	r.metadataChanged()
 	r.kickRefresh()
 }
@@ -629,7 +634,7 @@ func classifyLinkError(err error) string {
 		return "AUTHENTICATION_ERROR"
 	case errors.As(err, &dnsErr):
 		return "UNRESOLVABLE_BOOTSTRAP_ERROR"
-	case errors.As(err, &ne):
+	case errors.As(err, &ne), errors.Is(err, errNoAnswer):
 		return "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "TIMEOUT_ERROR"
@@ -670,8 +675,12 @@ func (r *runner) fenceTopic(topic string) {
 	}
 }
 
-// status summarises the link's health.
+// status summarises the link's health. While connections to the source
+// fail, the link's error says so (which address, the last error, since
+// when, when the next attempt is) even before the availability check makes
+// the link UNAVAILABLE; it is more precise than the probe's own error.
 func (r *runner) status() runnerStatus {
+	failing := r.dialer.failing()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := runnerStatus{state: LinkStateActive, errCode: "NO_ERROR"}
@@ -680,6 +689,14 @@ func (r *runner) status() runnerStatus {
 		st.state = LinkStatePaused
 	case r.unavailable:
 		st.state, st.errCode, st.errMessage = LinkStateUnavailable, r.availErr, r.availMsg
+	}
+	if !r.s.paused && len(failing) > 0 {
+		st.errCode, st.errMessage = classifyLinkError(failing[0].err), describeFailing(failing, time.Now())
+		// A refused login ends the connection from this side, which the
+		// dialer cannot tell from a timeout; the probe knows.
+		if r.failures > 0 && r.availErr == "AUTHENTICATION_ERROR" {
+			st.errCode, st.errMessage = r.availErr, r.availMsg+"; "+st.errMessage
+		}
 	}
 	for _, name := range []string{TaskAclSync, TaskAutoCreateMirror, TaskConsumerOffsetSync, TaskTopicConfigsSync} {
 		ts, ok := r.tasks[name]

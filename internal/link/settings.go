@@ -3,6 +3,8 @@ package link
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -58,6 +60,7 @@ var behaviourPrefixes = []string{
 	"cluster.link.paused", "cluster.link.retry.timeout.ms", "availability.check.", "topic.config.sync.",
 	"metadata.max.age.ms", "mirror.start.offset.spec", "consumer.offset.", "consumer.group.prefix.enable",
 	"acl.", "auto.create.mirror.topics.", "replica.fetch.", "num.cluster.link.fetchers",
+	"reconnect.backoff.",
 }
 
 func isBehaviourKey(k string) bool {
@@ -107,11 +110,22 @@ func parseSettings(cfg map[string]string) (settings, error) {
 	return s, nil
 }
 
+// newSourceClient makes a client of the link's source whose connections go
+// through a sourceDialer with the link's reconnect backoff, and returns both.
+func newSourceClient(s settings, hooks dialHooks, lg *slog.Logger) (*kgo.Client, *sourceDialer, error) {
+	d := newSourceDialer(linkconf.Dial(s.conf), s.conf.ReconnectBackoff, s.conf.ReconnectBackoffMax, hooks, lg)
+	cl, err := kgo.NewClient(append(slices.Clip(s.clientOpts), kgo.Dialer(d.DialContext))...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, d, nil
+}
+
 // probeSource connects to the source as the link would and returns its
 // cluster ID; it fails if the source is unreachable or the credentials
 // cannot describe the cluster.
-func probeSource(ctx context.Context, s settings) (string, error) {
-	cl, err := kgo.NewClient(s.clientOpts...)
+func probeSource(ctx context.Context, s settings, lg *slog.Logger) (string, error) {
+	cl, dialer, err := newSourceClient(s, dialHooks{}, lg)
 	if err != nil {
 		return "", err
 	}
@@ -120,6 +134,12 @@ func probeSource(ctx context.Context, s settings) (string, error) {
 	defer cancel()
 	md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
 	if err != nil {
+		// franz-go's error may guess at a cause (TLS, say); the
+		// dialer knows what happened to the connections.
+		if fs := dialer.failing(); len(fs) > 0 {
+			return "", fmt.Errorf("cannot reach the source cluster at %s: %w; %s: %v",
+				strings.Join(s.bootstrap, ","), err, fs[0].addr, fs[0].err)
+		}
 		return "", fmt.Errorf("cannot reach the source cluster at %s: %w", strings.Join(s.bootstrap, ","), err)
 	}
 	return md.Cluster, nil

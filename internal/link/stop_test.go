@@ -122,8 +122,11 @@ func TestLinkFailoverWithSourceDownClampsOffsets(t *testing.T) {
 	produceN(t, srcCl, "dr", 40, "a")
 	down := outageSwitch(src)
 	d := newDest(t, "")
+	// The sync runs every second: with the default 30 s period, the
+	// second round (the first after the commit below) fell right at the
+	// end of the 30 s wait, tens of milliseconds from failing.
 	mustLink(t, d, "l", fastLink(srcAddr, "request.timeout.ms", "2000",
-		"consumer.offset.sync.enable", "true",
+		"consumer.offset.sync.enable", "true", "consumer.offset.sync.ms", "1000",
 		"consumer.offset.group.filters", `{"groupFilters":[{"name":"*","patternType":"LITERAL","filterType":"INCLUDE"}]}`))
 	mustMirror(t, d, "l", "dr")
 	waitCaughtUp(t, d, srcCl, "l", "dr", "dr")

@@ -270,6 +270,17 @@ func buildCatalogue() map[string]*keyDef {
 	add(keyDef{Key: Key{Name: "retry.backoff.ms", Type: TypeLong, Default: "100", ReadOnly: ro,
 		Doc: "First pause before retrying a failed request to the source, in ms; it doubles, with jitter, up to 1 s."},
 		check: msCheck(0)})
+	add(keyDef{Key: Key{Name: "reconnect.backoff.ms", Type: TypeLong, Default: "50",
+		Doc: "Pause before connecting again to a source broker address after a failed attempt (refused, " +
+			"timed out, or closed before the source answered a request), in ms. Each further failure in a row " +
+			"doubles it up to reconnect.backoff.max.ms, with 20% random jitter kept within the two; a " +
+			"connection that completes a request ends the run. 0 turns the backoff off."},
+		check: msCheck(0)})
+	add(keyDef{Key: Key{Name: "reconnect.backoff.max.ms", Type: TypeLong, Default: "1000",
+		Doc: "Longest pause between connection attempts to one source broker address, in ms. When it is not " +
+			"set and reconnect.backoff.ms is larger, reconnect.backoff.ms is used; when it is set below " +
+			"reconnect.backoff.ms, it is the fixed pause (as in Kafka)."},
+		check: msCheck(0)})
 	add(keyDef{Key: Key{Name: "socket.connection.setup.timeout.ms", Type: TypeLong, Default: "10000", ReadOnly: ro,
 		Doc: "How long connecting to a source broker may take, in ms."},
 		check: msCheck(1)})

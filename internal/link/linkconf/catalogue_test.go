@@ -40,6 +40,8 @@ func TestLinkConfCatalogueDefaults(t *testing.T) {
 		"request.timeout.ms":                               "30000",
 		"connections.max.idle.ms":                          "600000",
 		"retry.backoff.ms":                                 "100",
+		"reconnect.backoff.ms":                             "50",
+		"reconnect.backoff.max.ms":                         "1000",
 		"socket.connection.setup.timeout.ms":               "10000",
 		"socket.connection.setup.timeout.max.ms":           "30000",
 		"num.cluster.link.fetchers":                        "1",

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -34,14 +35,17 @@ const (
 
 // ClientOpts returns franz-go options for a client of the link's source
 // cluster: seed brokers, client ID, timeouts, backoff, fetch sizes, SASL
-// (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and TLS from s.Remote.
+// (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), and Dial(s) as the dialer (TCP,
+// then TLS from s.Remote).
 //
 // request.timeout.ms becomes the request timeout overhead (franz-go's
 // equivalent) and default.api.timeout.ms the retry timeout (how long a
-// request is retried); socket.connection.setup.timeout.ms is the dial
-// timeout. Values outside what franz-go accepts are brought within it (the
-// request timeout and connection idle time between 100 ms and 15 min, the
-// metadata age at most an hour, the fetch wait at least 10 ms).
+// request is retried). Values outside what franz-go accepts are brought
+// within it (the request timeout and connection idle time between 100 ms and
+// 15 min, the metadata age at most an hour, the fetch wait at least 10 ms).
+// The reconnect backoff is not an option of franz-go, which dials again at
+// once after a failed connection; the link package wraps Dial to space
+// attempts (reconnect.backoff.ms, reconnect.backoff.max.ms).
 func ClientOpts(s Settings) ([]kgo.Opt, error) {
 	if len(s.BootstrapServers) == 0 {
 		return nil, errors.New("linkconf: no bootstrap.servers")
@@ -51,7 +55,7 @@ func ClientOpts(s Settings) ([]kgo.Opt, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(s.BootstrapServers...),
 		kgo.ClientID(ClientID),
-		kgo.DialTimeout(s.SocketConnectionSetupTimeout),
+		kgo.Dialer(Dial(s)),
 		kgo.RequestTimeoutOverhead(clamp(s.RequestTimeout, minRequestTimeout, maxRequestTimeout)),
 		kgo.RetryTimeout(s.DefaultAPITimeout),
 		kgo.ConnIdleTimeout(clamp(s.ConnectionsMaxIdle, minIdle, maxIdle)),
@@ -72,10 +76,30 @@ func ClientOpts(s Settings) ([]kgo.Opt, error) {
 		}
 		opts = append(opts, kgo.SASL(m))
 	}
-	if sec.UsesTLS() {
-		opts = append(opts, kgo.DialTLSConfig(sec.TLSConfig()))
-	}
 	return opts, nil
+}
+
+// Dial returns how the link's source client opens a connection: TCP within
+// socket.connection.setup.timeout.ms and, when security.protocol uses TLS,
+// the TLS handshake within the same time, with s.Remote.TLSConfig() and the
+// broker's host as the server name. It keeps no state.
+func Dial(s Settings) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := &net.Dialer{Timeout: s.SocketConnectionSetupTimeout}
+	if !s.Remote.UsesTLS() {
+		return nd.DialContext
+	}
+	tc := s.Remote.TLSConfig()
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c := tc.Clone()
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("linkconf: source address %q: %w", addr, err)
+		}
+		c.ServerName = host
+		// tls.Dialer applies the net.Dialer's timeout to the dial and the
+		// handshake together.
+		return (&tls.Dialer{NetDialer: nd, Config: c}).DialContext(ctx, network, addr)
+	}
 }
 
 func clamp(d, lo, hi time.Duration) time.Duration { return min(max(d, lo), hi) }
@@ -123,7 +147,7 @@ func (s Security) saslMechanism() (sasl.Mechanism, error) {
 // (the system roots when none are configured), the client certificate if
 // any, and the TLS versions. With VerifyHostname false the certificate
 // chain is still verified, by VerifyConnection, and only the host name
-// check is left out. franz-go sets ServerName per broker when dialing.
+// check is left out. Dial sets ServerName per broker.
 func (s Security) TLSConfig() *tls.Config {
 	t := s.TLS
 	c := &tls.Config{MinVersion: t.MinVersion, MaxVersion: t.MaxVersion}

@@ -188,14 +188,12 @@ func TestLinkConfClientOpts(t *testing.T) {
 		{name: "defaults", cfg: base(), want: []optWant{
 			{"client id", kgo.ClientID, "strait-link"},
 			{"seeds", kgo.SeedBrokers, "source-1:9092"},
-			{"dial timeout", kgo.DialTimeout, 10 * time.Second},
 			{"request timeout", kgo.RequestTimeoutOverhead, 30 * time.Second},
 			{"retry timeout", kgo.RetryTimeout, time.Minute},
 			{"idle", kgo.ConnIdleTimeout, 10 * time.Minute},
 			{"metadata max", kgo.MetadataMaxAge, 5 * time.Minute},
 			{"metadata min", kgo.MetadataMinAge, 5 * time.Second},
 			{"read bytes", kgo.BrokerMaxReadBytes, int32(100 << 20)},
-			{"tls", kgo.DialTLS, false},
 		}},
 		{name: "clamped", cfg: with("request.timeout.ms", "10", "connections.max.idle.ms", "3600000",
 			"metadata.max.age.ms", "7200000", "socket.connection.setup.timeout.ms", "2500",
@@ -204,7 +202,6 @@ func TestLinkConfClientOpts(t *testing.T) {
 			{"request timeout", kgo.RequestTimeoutOverhead, 100 * time.Millisecond},
 			{"idle", kgo.ConnIdleTimeout, 15 * time.Minute},
 			{"metadata max", kgo.MetadataMaxAge, time.Hour},
-			{"dial timeout", kgo.DialTimeout, 2500 * time.Millisecond},
 			{"read bytes", kgo.BrokerMaxReadBytes, int32(1 << 30)},
 			{"retry timeout", kgo.RetryTimeout, 5 * time.Second},
 			{"seeds", kgo.SeedBrokers, "a:1,b:2"},
@@ -213,7 +210,6 @@ func TestLinkConfClientOpts(t *testing.T) {
 			{"metadata max", kgo.MetadataMaxAge, time.Second},
 			{"metadata min", kgo.MetadataMinAge, time.Second},
 		}},
-		{name: "tls", cfg: with("security.protocol", "SSL"), want: []optWant{{"tls", kgo.DialTLS, true}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,6 +222,9 @@ func TestLinkConfClientOpts(t *testing.T) {
 				t.Fatalf("franz-go refuses the options: %v", err)
 			}
 			defer cl.Close()
+			if cl.OptValue(kgo.Dialer) == nil {
+				t.Error("no dialer: the client would not use Dial")
+			}
 			for _, w := range tc.want {
 				got := cl.OptValue(w.opt)
 				if seeds, ok := got.([]string); ok {
@@ -257,6 +256,46 @@ func TestLinkConfClientOpts(t *testing.T) {
 	}
 	if _, err := ClientOpts(Settings{BootstrapServers: []string{"a:1"}, Remote: Security{Protocol: ProtocolSASLSSL, SASLMechanism: MechanismPlain}}); err == nil {
 		t.Error("ClientOpts for SASL without JAAS succeeded")
+	}
+}
+
+// TestLinkConfClientDialSetupTimeout: socket.connection.setup.timeout.ms
+// bounds the TLS handshake as well as the TCP connect (a source that
+// accepts and then says nothing).
+func TestLinkConfClientDialSetupTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	s := mustParse(t, with("bootstrap.servers", ln.Addr().String(), "security.protocol", "SSL",
+		"socket.connection.setup.timeout.ms", "200"))
+	// Only a bound for a broken test: the dial must end by its own timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	_, err = Dial(s)(ctx, "tcp", ln.Addr().String())
+	took := time.Since(start)
+	held = append(held, <-accepted)
+	var ne net.Error
+	if err == nil || ctx.Err() != nil || !errors.As(err, &ne) || !ne.Timeout() || took < 200*time.Millisecond {
+		t.Fatalf("dial of a silent TLS server: %v after %v (outer context: %v)", err, took, ctx.Err())
+	}
+	if _, err := Dial(s)(ctx, "tcp", "no-port"); err == nil {
+		t.Error("dial of an address without a port succeeded")
 	}
 }
 

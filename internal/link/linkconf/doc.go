@@ -98,7 +98,11 @@
 //
 // # Source client
 //
-// ClientOpts turns Settings into franz-go options. SASL PLAIN and
+// ClientOpts turns Settings into franz-go options, with Dial as the
+// dialer: TCP, then TLS, both within socket.connection.setup.timeout.ms.
+// franz-go has no reconnect backoff; the link package wraps Dial with one
+// (reconnect.backoff.ms, reconnect.backoff.max.ms: Kafka's defaults, 50 ms
+// and 1 s, which the Confluent reference does not override). SASL PLAIN and
 // SCRAM-SHA-256/512 take the username and password of sasl.jaas.config,
 // whose login module must fit the mechanism (PlainLoginModule for PLAIN,
 // ScramLoginModule for SCRAM). TLS verifies the source's certificate chain

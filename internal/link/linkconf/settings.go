@@ -46,6 +46,8 @@ type Settings struct {
 	ConnectionsMaxIdle              time.Duration
 	MetadataMaxAge                  time.Duration
 	RetryBackoff                    time.Duration
+	ReconnectBackoff                time.Duration // reconnect.backoff.ms
+	ReconnectBackoffMax             time.Duration // reconnect.backoff.max.ms, at least ReconnectBackoff unless set lower
 	SocketConnectionSetupTimeout    time.Duration
 	SocketConnectionSetupTimeoutMax time.Duration
 	ClientDNSLookup                 string
@@ -220,10 +222,17 @@ func Parse(cfg map[string]string) (Settings, error) {
 		ConnectionsMaxIdle:              g.ms("connections.max.idle.ms"),
 		MetadataMaxAge:                  g.ms("metadata.max.age.ms"),
 		RetryBackoff:                    g.ms("retry.backoff.ms"),
+		ReconnectBackoff:                g.ms("reconnect.backoff.ms"),
+		ReconnectBackoffMax:             g.ms("reconnect.backoff.max.ms"),
 		SocketConnectionSetupTimeout:    g.ms("socket.connection.setup.timeout.ms"),
 		SocketConnectionSetupTimeoutMax: g.ms("socket.connection.setup.timeout.max.ms"),
 		ClientDNSLookup:                 strings.ToLower(g.str("client.dns.lookup")),
 		LocalListenerName:               g.str("local.listener.name"),
+	}
+	// As Kafka's clients do: an unset maximum below the first pause is
+	// raised to it; a maximum set explicitly is kept.
+	if !g.set("reconnect.backoff.max.ms") && s.ReconnectBackoffMax < s.ReconnectBackoff {
+		s.ReconnectBackoffMax = s.ReconnectBackoff
 	}
 	// The checks above have parsed these already; they cannot fail here.
 	s.MirrorStartOffset, _ = ParseStartOffsetSpec(g.str("mirror.start.offset.spec"))

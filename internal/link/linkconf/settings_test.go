@@ -40,6 +40,8 @@ func TestLinkConfSettingsDefaults(t *testing.T) {
 		ConnectionsMaxIdle:              10 * time.Minute,
 		MetadataMaxAge:                  5 * time.Minute,
 		RetryBackoff:                    100 * time.Millisecond,
+		ReconnectBackoff:                50 * time.Millisecond,
+		ReconnectBackoffMax:             time.Second,
 		SocketConnectionSetupTimeout:    10 * time.Second,
 		SocketConnectionSetupTimeoutMax: 30 * time.Second,
 		ClientDNSLookup:                 "use_all_dns_ips",
@@ -88,6 +90,8 @@ func TestLinkConfSettingsValues(t *testing.T) {
 		"connections.max.idle.ms", "120000",
 		"metadata.max.age.ms", "5000",
 		"retry.backoff.ms", "0",
+		"reconnect.backoff.ms", "20",
+		"reconnect.backoff.max.ms", "5000",
 		"socket.connection.setup.timeout.ms", "3000",
 		"socket.connection.setup.timeout.max.ms", "6000",
 		"security.protocol", "sasl_ssl",
@@ -131,6 +135,8 @@ func TestLinkConfSettingsValues(t *testing.T) {
 		{"idle", s.ConnectionsMaxIdle, 2 * time.Minute},
 		{"metadata", s.MetadataMaxAge, 5 * time.Second},
 		{"retry backoff", s.RetryBackoff, time.Duration(0)},
+		{"reconnect backoff", s.ReconnectBackoff, 20 * time.Millisecond},
+		{"reconnect backoff max", s.ReconnectBackoffMax, 5 * time.Second},
 		{"setup", s.SocketConnectionSetupTimeout, 3 * time.Second},
 		{"setup max", s.SocketConnectionSetupTimeoutMax, 6 * time.Second},
 		{"protocol", s.Remote.Protocol, ProtocolSASLSSL},
@@ -159,6 +165,40 @@ func TestLinkConfSettingsValues(t *testing.T) {
 	}
 	if out := fmt.Sprintf("%+v", s.Remote); strings.Contains(out, "s3cr") {
 		t.Errorf("%%+v of Security shows the password: %s", out)
+	}
+}
+
+// TestLinkConfSettingsReconnectBackoff follows Kafka's clients: an unset
+// reconnect.backoff.max.ms below reconnect.backoff.ms is raised to it; one
+// set explicitly is kept (and caps the pause).
+func TestLinkConfSettingsReconnectBackoff(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     map[string]string
+		min, mx time.Duration
+	}{
+		{"defaults", base(), 50 * time.Millisecond, time.Second},
+		{"first pause above the default max", with("reconnect.backoff.ms", "3000"), 3 * time.Second, 3 * time.Second},
+		{"first pause below the default max", with("reconnect.backoff.ms", "200"), 200 * time.Millisecond, time.Second},
+		{"max set below the first pause", with("reconnect.backoff.ms", "3000", "reconnect.backoff.max.ms", "500"),
+			3 * time.Second, 500 * time.Millisecond},
+		{"off", with("reconnect.backoff.ms", "0"), 0, time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustParse(t, tc.cfg)
+			if s.ReconnectBackoff != tc.min || s.ReconnectBackoffMax != tc.mx {
+				t.Errorf("got %v..%v, want %v..%v", s.ReconnectBackoff, s.ReconnectBackoffMax, tc.min, tc.mx)
+			}
+		})
+	}
+	for _, bad := range []map[string]string{
+		with("reconnect.backoff.ms", "-1"),
+		with("reconnect.backoff.max.ms", "soon"),
+	} {
+		if _, err := Parse(bad); err == nil || !strings.Contains(err.Error(), "reconnect.backoff") {
+			t.Errorf("Parse(%v) = %v, want an error naming the config", bad, err)
+		}
 	}
 }
 
